@@ -1,0 +1,61 @@
+import type { ChildProcess } from "node:child_process";
+import { once } from "node:events";
+import type { RemoteEnd } from "./remote.js";
+import type { ControlReply, ControlRequest } from "./remote-host.js";
+
+/** An error the peer process reported, with the `IpcError` code it carried. */
+export class RemoteError extends Error {
+  readonly code: string | undefined;
+  constructor(message: string, code: string | undefined) {
+    super(message);
+    this.code = code;
+  }
+}
+
+/** Waits for a peer started with {@link hostRemoteEnd} to report that its channel is ready. */
+export async function waitForRemoteReady(child: ChildProcess): Promise<void> {
+  const exited = once(child, "exit").then(([code, signal]) => {
+    throw new Error(`the peer process exited (code ${code}, signal ${signal}) before its channel was ready`);
+  });
+  const ready = (async () => {
+    for (;;) {
+      const [message] = await once(child, "message");
+      if ((message as { ready?: boolean }).ready) return;
+    }
+  })();
+  await Promise.race([ready, exited]);
+}
+
+/** A {@link RemoteEnd} whose operations run in `child`, a peer process serving {@link hostRemoteEnd}. */
+export function remoteEndInProcess(child: ChildProcess, raw: boolean): RemoteEnd {
+  let nextId = 0;
+  const pending = new Map<number, { resolve: (value: unknown) => void; reject: (error: unknown) => void }>();
+  child.on("message", (reply: ControlReply) => {
+    const waiter = pending.get(reply.id);
+    if (waiter === undefined) return;
+    pending.delete(reply.id);
+    if (reply.ok) waiter.resolve(reply.result);
+    else waiter.reject(new RemoteError(reply.error?.message ?? "remote failure", reply.error?.code));
+  });
+  child.once("exit", (code, signal) => {
+    for (const waiter of pending.values()) {
+      waiter.reject(new Error(`the peer process exited (code ${code}, signal ${signal}) during a request`));
+    }
+    pending.clear();
+  });
+  const call = (op: ControlRequest["op"], ...args: unknown[]) =>
+    new Promise<never>((resolve, reject) => {
+      const id = nextId++;
+      pending.set(id, { resolve: resolve as (value: unknown) => void, reject });
+      child.send({ id, op, args } satisfies ControlRequest);
+    });
+  const remote: RemoteEnd = {
+    send: (messages) => call("send", messages),
+    take: (count, timeoutMs) => call("take", count, timeoutMs),
+    echo: (count) => call("echo", count),
+    close: () => call("close"),
+    closed: () => call("closed"),
+  };
+  if (raw) remote.writeRaw = (bytes) => call("writeRaw", bytes);
+  return remote;
+}

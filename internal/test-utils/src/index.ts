@@ -1,0 +1,11 @@
+export { childProcessIds, newDescriptors, openChannelDescriptors } from "./leaks.js";
+export type { Peer, PeerExit, SpawnPeerOptions } from "./spawn-peer.js";
+export {
+  DEFAULT_KILL_GRACE_MS,
+  DEFAULT_PEER_TIMEOUT_MS,
+  spawnPeer,
+  stopAllPeers,
+  TYPESCRIPT_NODE_ARGS,
+  trackChild,
+} from "./spawn-peer.js";
+export { createTempDir, leftoverTempDirs, removeTempDirs, TEMP_DIR_PREFIX } from "./temp-dir.js";

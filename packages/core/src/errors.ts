@@ -1,0 +1,103 @@
+/** Every stable error code @ipc/core defines; transports add their own `ERR_IPC_<PACKAGE>_...` codes. */
+export const IpcErrorCode = {
+  /** The channel or listener is closed (locally, or by the peer with nothing left to read). */
+  CLOSED: "ERR_IPC_CLOSED",
+  /** A wait exceeded its `timeout`. */
+  TIMEOUT: "ERR_IPC_TIMEOUT",
+  /** A wait was cancelled by its `AbortSignal`. */
+  ABORTED: "ERR_IPC_ABORTED",
+  /** A frame is larger than `maxFrameSize`. */
+  FRAME_TOO_LARGE: "ERR_IPC_FRAME_TOO_LARGE",
+  /** The peer sent bytes that are not a valid frame or handshake. */
+  PROTOCOL: "ERR_IPC_PROTOCOL",
+  /** A well-framed message could not be decoded by the codec. */
+  DECODE: "ERR_IPC_DECODE",
+  /** A message could not be encoded by the codec. */
+  ENCODE: "ERR_IPC_ENCODE",
+  /** The peer went away mid-conversation (process died, connection reset, frame cut short). */
+  PEER_GONE: "ERR_IPC_PEER_GONE",
+  /** The authkey handshake failed. */
+  AUTH: "ERR_IPC_AUTH",
+  /** The operation is not supported by this channel, transport or platform. */
+  UNSUPPORTED: "ERR_IPC_UNSUPPORTED",
+  /** An invalid argument or option. */
+  INVALID_ARGUMENT: "ERR_IPC_INVALID_ARGUMENT",
+  /** An operating-system call failed; `errno` and `syscall` say which. */
+  SYSTEM: "ERR_IPC_SYSTEM",
+} as const;
+
+/** A code defined by @ipc/core. */
+export type CoreErrorCode = (typeof IpcErrorCode)[keyof typeof IpcErrorCode];
+
+/** Any @ipc error code: core's, or a transport's `ERR_IPC_<PACKAGE>_...`. */
+export type IpcErrorCodeString = CoreErrorCode | `ERR_IPC_${string}`;
+
+/** Extra facts an {@link IpcError} may carry. */
+export interface IpcErrorDetails {
+  /** The underlying error, when this one wraps another. */
+  cause?: unknown;
+  /** The symbolic errno (`"EPIPE"`), for system errors. */
+  errno?: string;
+  /** The system call that failed (`"connect"`). */
+  syscall?: string;
+  /** The file-system path involved. */
+  path?: string;
+}
+
+// Registered globally so that duplicate copies of @ipc/core recognise each other's errors.
+const IPC_ERROR_BRAND = Symbol.for("@ipc/core.IpcError");
+
+/** The one error class of the @ipc family: a stable string `code` plus optional system details. */
+export class IpcError extends Error {
+  /** Stable, documented code; assert on this, never on `message`. */
+  readonly code: IpcErrorCodeString;
+  readonly errno?: string;
+  readonly syscall?: string;
+  readonly path?: string;
+
+  constructor(code: IpcErrorCodeString, message: string, details: IpcErrorDetails = {}) {
+    super(message, details.cause === undefined ? undefined : { cause: details.cause });
+    this.name = "IpcError";
+    this.code = code;
+    if (details.errno !== undefined) this.errno = details.errno;
+    if (details.syscall !== undefined) this.syscall = details.syscall;
+    if (details.path !== undefined) this.path = details.path;
+    Object.defineProperty(this, IPC_ERROR_BRAND, { value: true });
+  }
+
+  get [Symbol.toStringTag](): string {
+    return "IpcError";
+  }
+}
+
+/** True when `value` is an {@link IpcError} (from any copy of @ipc/core), optionally with the given `code`. */
+export function isIpcError(value: unknown, code?: IpcErrorCodeString): value is IpcError {
+  if (typeof value !== "object" || value === null) return false;
+  if ((value as Record<symbol, unknown>)[IPC_ERROR_BRAND] !== true) return false;
+  return code === undefined || (value as { code?: unknown }).code === code;
+}
+
+const PEER_GONE_ERRNOS = new Set(["EPIPE", "ECONNRESET", "ECONNABORTED", "ENOTCONN"]);
+
+/**
+ * Wraps a Node system error (or anything thrown) into an {@link IpcError}: a broken connection becomes
+ * `ERR_IPC_PEER_GONE`, other system errors `ERR_IPC_SYSTEM`; an `IpcError` is returned unchanged.
+ */
+export function toIpcError(error: unknown, context: string): IpcError {
+  if (isIpcError(error)) return error;
+  const system = error as NodeJS.ErrnoException | undefined;
+  const errno = typeof system?.code === "string" ? system.code : undefined;
+  const details: IpcErrorDetails = { cause: error };
+  if (errno !== undefined) details.errno = errno;
+  if (typeof system?.syscall === "string") details.syscall = system.syscall;
+  if (typeof system?.path === "string") details.path = system.path;
+  if (errno !== undefined && PEER_GONE_ERRNOS.has(errno)) {
+    return new IpcError(
+      IpcErrorCode.PEER_GONE,
+      `${context}: the peer went away (${errno}); messages not yet received by it are lost. Reconnect or check that the peer process is still running.`,
+      details,
+    );
+  }
+  const reason = error instanceof Error ? error.message : String(error);
+  return new IpcError(IpcErrorCode.SYSTEM, `${context}: ${reason}`, details);
+}

@@ -1,0 +1,178 @@
+import { constants as bufferConstants } from "node:buffer";
+import { IpcError, IpcErrorCode } from "./errors.js";
+
+/** Largest frame a channel accepts unless `maxFrameSize` says otherwise: 64 MiB. */
+export const DEFAULT_MAX_FRAME_SIZE_BYTES = 64 * 1024 * 1024;
+
+/** Largest payload that still uses the 4-byte header; longer ones use `-1` plus an 8-byte length (as Python does). */
+export const MAX_SHORT_FRAME_PAYLOAD_BYTES = 0x7fff_ffff;
+
+const SHORT_HEADER_BYTES = 4;
+const LONG_HEADER_BYTES = 12;
+const LONG_FORM_MARKER = -1;
+
+/** Throws `ERR_IPC_INVALID_ARGUMENT` unless `size` is a positive safe integer a Buffer can hold. */
+export function validateMaxFrameSize(size: number): number {
+  if (!Number.isSafeInteger(size) || size < 1 || size > bufferConstants.MAX_LENGTH) {
+    throw new IpcError(
+      IpcErrorCode.INVALID_ARGUMENT,
+      `maxFrameSize must be an integer from 1 to ${bufferConstants.MAX_LENGTH} bytes, got ${String(size)}`,
+    );
+  }
+  return size;
+}
+
+/** The header Python's `Connection.send_bytes` writes before a payload of `length` bytes. */
+export function encodeFrameHeader(length: number): Buffer {
+  if (length <= MAX_SHORT_FRAME_PAYLOAD_BYTES) {
+    const header = Buffer.allocUnsafe(SHORT_HEADER_BYTES);
+    header.writeInt32BE(length, 0);
+    return header;
+  }
+  const header = Buffer.allocUnsafe(LONG_HEADER_BYTES);
+  header.writeInt32BE(LONG_FORM_MARKER, 0);
+  header.writeBigUInt64BE(BigInt(length), 4);
+  return header;
+}
+
+/** Size of the header {@link encodeFrameHeader} writes for a payload of `length` bytes. */
+export function frameHeaderSize(length: number): number {
+  return length <= MAX_SHORT_FRAME_PAYLOAD_BYTES ? SHORT_HEADER_BYTES : LONG_HEADER_BYTES;
+}
+
+/** Writes the header for a payload of `length` bytes into `target` at `offset`; returns the header size. */
+export function writeFrameHeader(target: Buffer, offset: number, length: number): number {
+  if (length <= MAX_SHORT_FRAME_PAYLOAD_BYTES) {
+    target.writeInt32BE(length, offset);
+    return SHORT_HEADER_BYTES;
+  }
+  target.writeInt32BE(LONG_FORM_MARKER, offset);
+  target.writeBigUInt64BE(BigInt(length), offset + 4);
+  return LONG_HEADER_BYTES;
+}
+
+/** Throws `ERR_IPC_FRAME_TOO_LARGE` when a frame of `length` bytes exceeds `maxFrameSize`. */
+export function checkFrameSize(length: number | bigint, maxFrameSize: number, direction: string): void {
+  if (length > maxFrameSize) {
+    throw new IpcError(
+      IpcErrorCode.FRAME_TOO_LARGE,
+      `${direction} a frame of ${length} bytes, over the limit of ${maxFrameSize} bytes; raise maxFrameSize on both ends if such messages are expected`,
+    );
+  }
+}
+
+/**
+ * Splits a byte stream into frame payloads, whatever the chunking. Guarantees: a frame wholly inside one
+ * chunk is a view of it (no copy); a frame split across chunks is copied once, when its last byte arrives;
+ * nothing is allocated for a claimed length before its bytes arrive; an oversize claim throws
+ * `ERR_IPC_FRAME_TOO_LARGE`, a malformed header `ERR_IPC_PROTOCOL`, and every later `push` throws the same.
+ */
+export class FrameDecoder {
+  readonly #maxFrameSize: number;
+  readonly #header = Buffer.alloc(LONG_HEADER_BYTES);
+  #headerFill = 0;
+  #payloadLength = -1;
+  #parts: Uint8Array[] = [];
+  #partsLength = 0;
+  #failure: IpcError | undefined;
+
+  constructor(maxFrameSize: number = DEFAULT_MAX_FRAME_SIZE_BYTES) {
+    this.#maxFrameSize = validateMaxFrameSize(maxFrameSize);
+  }
+
+  /** True when the bytes pushed so far end exactly at a frame boundary. */
+  get atFrameBoundary(): boolean {
+    return this.#headerFill === 0 && this.#payloadLength < 0;
+  }
+
+  /** Bytes held for the frame in progress. */
+  get bufferedBytes(): number {
+    return this.#headerFill + this.#partsLength;
+  }
+
+  /** Feeds one chunk; calls `onFrame` for every payload it completes, in order. */
+  push(chunk: Uint8Array, onFrame: (payload: Uint8Array) => void): void {
+    if (this.#failure) throw this.#failure;
+    try {
+      this.#push(chunk, onFrame);
+    } catch (error) {
+      if (error instanceof IpcError && error.code !== IpcErrorCode.DECODE) this.#failure = error;
+      throw error;
+    }
+  }
+
+  #push(chunk: Uint8Array, onFrame: (payload: Uint8Array) => void): void {
+    const end = chunk.byteLength;
+    let offset = 0;
+    while (offset < end) {
+      if (this.#payloadLength >= 0) {
+        offset = this.#collectPayload(chunk, offset, onFrame);
+        continue;
+      }
+      if (this.#headerFill === 0 && end - offset >= SHORT_HEADER_BYTES) {
+        const view = new DataView(chunk.buffer, chunk.byteOffset + offset, end - offset);
+        const short = view.getInt32(0);
+        if (short >= 0 || (short === LONG_FORM_MARKER && end - offset >= LONG_HEADER_BYTES)) {
+          const length = short >= 0 ? short : this.#validateLong(view.getBigUint64(4));
+          offset += short >= 0 ? SHORT_HEADER_BYTES : LONG_HEADER_BYTES;
+          this.#check(length, short);
+          if (end - offset >= length) {
+            onFrame(chunk.subarray(offset, offset + length));
+            offset += length;
+          } else {
+            this.#payloadLength = length;
+          }
+          continue;
+        }
+        if (short !== LONG_FORM_MARKER) this.#check(0, short);
+      }
+      offset = this.#collectHeader(chunk, offset, onFrame);
+    }
+  }
+
+  #collectHeader(chunk: Uint8Array, offset: number, onFrame: (payload: Uint8Array) => void): number {
+    const needed = this.#headerFill >= SHORT_HEADER_BYTES ? LONG_HEADER_BYTES : SHORT_HEADER_BYTES;
+    const take = Math.min(needed - this.#headerFill, chunk.byteLength - offset);
+    this.#header.set(chunk.subarray(offset, offset + take), this.#headerFill);
+    this.#headerFill += take;
+    offset += take;
+    if (this.#headerFill < needed) return offset;
+    const short = this.#header.readInt32BE(0);
+    if (short === LONG_FORM_MARKER && this.#headerFill === SHORT_HEADER_BYTES) return offset;
+    const length = short >= 0 ? short : this.#validateLong(this.#header.readBigUInt64BE(4));
+    this.#check(length, short);
+    this.#headerFill = 0;
+    if (length === 0) onFrame(new Uint8Array(0));
+    else this.#payloadLength = length;
+    return offset;
+  }
+
+  #collectPayload(chunk: Uint8Array, offset: number, onFrame: (payload: Uint8Array) => void): number {
+    const take = Math.min(this.#payloadLength - this.#partsLength, chunk.byteLength - offset);
+    this.#parts.push(chunk.subarray(offset, offset + take));
+    this.#partsLength += take;
+    if (this.#partsLength === this.#payloadLength) {
+      const payload = Buffer.concat(this.#parts, this.#partsLength);
+      this.#parts = [];
+      this.#partsLength = 0;
+      this.#payloadLength = -1;
+      onFrame(payload);
+    }
+    return offset + take;
+  }
+
+  #validateLong(length: bigint): number {
+    checkFrameSize(length, this.#maxFrameSize, "the peer announced");
+    return Number(length);
+  }
+
+  #check(length: number, short: number): void {
+    if (short < 0 && short !== LONG_FORM_MARKER) {
+      throw new IpcError(
+        IpcErrorCode.PROTOCOL,
+        `the peer sent an invalid frame header (length ${short}); it is not speaking the @ipc / multiprocessing.connection framing`,
+      );
+    }
+    checkFrameSize(length, this.#maxFrameSize, "the peer announced");
+  }
+}

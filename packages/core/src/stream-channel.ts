@@ -1,0 +1,171 @@
+import type { Duplex } from "node:stream";
+import { BaseChannel, type BaseChannelOptions } from "./base-channel.js";
+import type { Channel } from "./channel.js";
+import { IpcError, IpcErrorCode, toIpcError } from "./errors.js";
+import { encodeFrameHeader, FrameDecoder, frameHeaderSize, writeFrameHeader } from "./framing.js";
+
+/** Payloads up to this size are copied into a shared write batch; larger ones are written without a copy. */
+export const COALESCE_LIMIT_BYTES = 16 * 1024;
+/** A write batch is flushed at once when it reaches this size, else at the end of the current tick. */
+export const WRITE_BATCH_BYTES = 64 * 1024;
+
+/** Options for {@link createStreamChannel}. */
+export interface StreamChannelOptions<T> extends BaseChannelOptions<T> {}
+
+/**
+ * Turns a connected byte stream (a `net.Socket` over a pipe, FIFO or socket) into a {@link Channel}
+ * speaking Python's `multiprocessing.connection` framing. The channel owns the stream from now on.
+ * Guarantees: small messages sent in the same tick leave in one write; encoded payloads over 16 KiB are
+ * written without a copy; a message split across reads is copied once on the way in.
+ */
+export function createStreamChannel<T = unknown>(
+  stream: Duplex,
+  options: StreamChannelOptions<T> = {},
+): Channel<T> {
+  return new StreamChannel(stream, options);
+}
+
+class StreamChannel<T> extends BaseChannel<T> {
+  readonly #stream: Duplex;
+  readonly #decoder: FrameDecoder;
+  #batch: Buffer | undefined;
+  #batchStart = 0;
+  #batchEnd = 0;
+  #flushScheduled = false;
+  #shutDown = false;
+
+  constructor(stream: Duplex, options: StreamChannelOptions<T>) {
+    super(options);
+    this.#stream = stream;
+    this.#decoder = new FrameDecoder(this.maxFrameSize);
+    this.inbox.onSpace = () => stream.resume();
+    stream.on("drain", () => this.gate.notify());
+    stream.on("error", (error) => this.failed(toIpcError(error, "stream channel")));
+    stream.on("close", () => this.#onClose());
+    if (options.direction !== "send") {
+      stream.on("data", (chunk: Buffer) => this.#onData(chunk));
+      stream.on("end", () => this.#onEnd());
+    }
+  }
+
+  protected hasRoom(): boolean {
+    return !this.#stream.writableNeedDrain;
+  }
+
+  protected writeFrame(payload: Uint8Array): void {
+    const length = payload.byteLength;
+    if (length <= COALESCE_LIMIT_BYTES) {
+      const needed = frameHeaderSize(length) + length;
+      if (this.#batch === undefined || this.#batch.byteLength - this.#batchEnd < needed) {
+        this.#flush();
+        this.#batch = Buffer.allocUnsafe(WRITE_BATCH_BYTES);
+        this.#batchStart = this.#batchEnd = 0;
+      }
+      const batch = this.#batch;
+      this.#batchEnd += writeFrameHeader(batch, this.#batchEnd, length);
+      batch.set(payload, this.#batchEnd);
+      this.#batchEnd += length;
+      if (this.#batchEnd - this.#batchStart >= WRITE_BATCH_BYTES / 2) this.#flush();
+      else this.#scheduleFlush();
+      return;
+    }
+    this.#flush();
+    const stream = this.#stream;
+    if (stream.destroyed || stream.writableEnded) return;
+    // The send resolves now, so bytes the caller still owns are copied; freshly encoded ones are not.
+    const owned = this.codec.borrowsInput ? Buffer.from(payload) : payload;
+    stream.cork();
+    stream.write(encodeFrameHeader(length));
+    stream.write(owned);
+    stream.uncork();
+  }
+
+  protected async shutdown(timeoutMs: number): Promise<void> {
+    this.#shutDown = true;
+    const stream = this.#stream;
+    this.#flush();
+    if (!stream.destroyed) {
+      const finished = new Promise<void>((resolve) => {
+        if (stream.writableFinished) return resolve();
+        stream.once("finish", resolve);
+        stream.once("close", resolve);
+      });
+      stream.end();
+      const timer = setTimeout(() => stream.destroy(), timeoutMs);
+      await finished;
+      clearTimeout(timer);
+    }
+    this.#linger(timeoutMs);
+  }
+
+  /** After a local close, keeps reading (and discarding) until the peer ends, without holding the process open. */
+  #linger(timeoutMs: number): void {
+    const stream = this.#stream;
+    if (stream.destroyed) return;
+    if (!stream.readable || stream.readableEnded) {
+      stream.destroy();
+      return;
+    }
+    stream.resume();
+    (stream as { unref?: () => void }).unref?.();
+    setTimeout(() => stream.destroy(), timeoutMs).unref();
+  }
+
+  #scheduleFlush(): void {
+    if (this.#flushScheduled) return;
+    this.#flushScheduled = true;
+    setImmediate(() => {
+      this.#flushScheduled = false;
+      this.#flush();
+    });
+  }
+
+  #flush(): void {
+    if (this.#batch === undefined || this.#batchEnd === this.#batchStart) return;
+    const chunk = this.#batch.subarray(this.#batchStart, this.#batchEnd);
+    this.#batchStart = this.#batchEnd;
+    const stream = this.#stream;
+    if (stream.destroyed || stream.writableEnded) return;
+    stream.write(chunk);
+  }
+
+  #onData(chunk: Buffer): void {
+    try {
+      this.#decoder.push(chunk, (payload) => this.receiveFrame(payload));
+    } catch (error) {
+      this.failed(toIpcError(error, "stream channel"));
+      this.#stream.destroy();
+      return;
+    }
+    if (this.inbox.full && !this.#shutDown) this.#stream.pause();
+  }
+
+  #onEnd(): void {
+    if (this.#decoder.atFrameBoundary) {
+      this.peerEnded();
+    } else {
+      this.peerEnded(
+        new IpcError(
+          IpcErrorCode.PEER_GONE,
+          `the peer's stream ended in the middle of a frame (${this.#decoder.bufferedBytes} bytes of it had arrived); that message is lost. The peer process probably died or closed without flushing`,
+        ),
+      );
+    }
+    // A stream that allows half-open connections would otherwise keep our side open forever.
+    if (!this.#stream.writableEnded) {
+      this.#flush();
+      this.#stream.end();
+    }
+  }
+
+  #onClose(): void {
+    this.#batch = undefined;
+    if (this.#shutDown) return;
+    this.peerEnded(
+      new IpcError(
+        IpcErrorCode.PEER_GONE,
+        "the underlying stream closed before the peer ended the conversation; messages in flight may be lost",
+      ),
+    );
+  }
+}
