@@ -114,7 +114,8 @@ class StreamChannel<T> extends BaseChannel<T> {
   #scheduleFlush(): void {
     if (this.#flushScheduled) return;
     this.#flushScheduled = true;
-    setImmediate(() => {
+    // nextTick runs once the current chain of microtasks is done: a loop of awaited sends still coalesces.
+    process.nextTick(() => {
       this.#flushScheduled = false;
       this.#flush();
     });

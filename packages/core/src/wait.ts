@@ -67,6 +67,12 @@ export function cancellableWait<T>(
   }
   const signal = options?.signal;
   const timeout = options?.timeout ?? Number.POSITIVE_INFINITY;
+  if (signal === undefined && timeout === Number.POSITIVE_INFINITY) {
+    // Nothing can cancel this wait: skip the timer and listener bookkeeping (the common, hot case).
+    return new Promise<T>((resolve, reject) => {
+      register({ resolve, reject });
+    });
+  }
 
   return new Promise<T>((resolve, reject) => {
     let done = false;

@@ -1,0 +1,80 @@
+import type { ChildProcess } from "node:child_process";
+import type { Socket } from "node:net";
+import { bytes, json } from "@ipc/core";
+import { channelLink, handWrittenSocketLink, type Link, processLink } from "./link.js";
+
+/** What one side of a mechanism needs to build its {@link Link}. */
+export interface Endpoint {
+  socket?: Socket;
+  process?: ChildProcess | NodeJS.Process;
+}
+
+/** A way for two processes to talk, as benchmarked. */
+export interface Mechanism {
+  id: string;
+  label: string;
+  /** Messages are objects (`"object"`) or raw bytes (`"bytes"`). */
+  payload: "object" | "bytes";
+  /** How the peer is reached: the fork IPC channel, or a Unix socket. */
+  transport: "fork-json" | "fork-advanced" | "unix-socket";
+  link(endpoint: Endpoint): Link;
+  /** Number of 1 MiB payloads for the bandwidth run, when the mechanism carries bytes at all. */
+  bandwidthCount?: number;
+}
+
+export const MECHANISMS: Mechanism[] = [
+  {
+    id: "cp-json",
+    label: "child_process IPC (json)",
+    payload: "object",
+    transport: "fork-json",
+    link: ({ process }) => processLink(process!),
+    bandwidthCount: 8,
+  },
+  {
+    id: "cp-advanced",
+    label: "child_process IPC (advanced)",
+    payload: "object",
+    transport: "fork-advanced",
+    link: ({ process }) => processLink(process!),
+    bandwidthCount: 200,
+  },
+  {
+    id: "net-hand",
+    label: "net Unix socket, hand-written framing",
+    payload: "bytes",
+    transport: "unix-socket",
+    link: ({ socket }) => handWrittenSocketLink(socket!),
+    bandwidthCount: 200,
+  },
+  {
+    id: "core-json",
+    label: "@ipc/core stream channel (json)",
+    payload: "object",
+    transport: "unix-socket",
+    link: ({ socket }) => channelLink(socket!, json),
+  },
+  {
+    id: "core-bytes",
+    label: "@ipc/core stream channel (bytes)",
+    payload: "bytes",
+    transport: "unix-socket",
+    link: ({ socket }) => channelLink(socket!, bytes as never),
+    bandwidthCount: 200,
+  },
+];
+
+/** The mechanism called `id`. */
+export function mechanismById(id: string): Mechanism {
+  const found = MECHANISMS.find((mechanism) => mechanism.id === id);
+  if (!found) throw new Error(`unknown mechanism ${id}; known: ${MECHANISMS.map((m) => m.id).join(", ")}`);
+  return found;
+}
+
+/** The small message of a mechanism: a small object, or 64 raw bytes. */
+export function smallMessage(mechanism: Mechanism, i: number): unknown {
+  if (mechanism.payload === "bytes") return SMALL_BYTES;
+  return { id: i, kind: "small", values: [1, 2, 3], ok: true };
+}
+
+const SMALL_BYTES = new Uint8Array(64).fill(42);

@@ -1,0 +1,184 @@
+// `pnpm bench [--quick | --long] [--only id,id] [--json file] [--svg file]`
+import { type ChildProcess, spawn } from "node:child_process";
+import { once } from "node:events";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { createServer, type Socket } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { parseArgs } from "node:util";
+import type { Link } from "./link.js";
+import { MECHANISMS, type Mechanism, smallMessage } from "./mechanisms.js";
+import { formatNumber, formatRatio, quantile } from "./stats.js";
+import { renderSvg } from "./svg.js";
+
+/** What one mechanism measured. */
+export interface Result {
+  id: string;
+  label: string;
+  rttP50Us?: number;
+  rttP99Us?: number;
+  smallPerSecond?: number;
+  bandwidthBytesPerSecond?: number;
+}
+
+const MODES = {
+  quick: { warmup: 200, roundTrips: 1_000, oneWay: 10_000, bandwidthScale: 0.1 },
+  standard: { warmup: 2_000, roundTrips: 20_000, oneWay: 200_000, bandwidthScale: 1 },
+  long: { warmup: 5_000, roundTrips: 100_000, oneWay: 1_000_000, bandwidthScale: 3 },
+} as const;
+
+const BASELINE_ID = "cp-json";
+const MIB = 1024 * 1024;
+const PEER = fileURLToPath(new URL("./peer.ts", import.meta.url));
+
+const { values: flags } = parseArgs({
+  options: {
+    quick: { type: "boolean", default: false },
+    long: { type: "boolean", default: false },
+    only: { type: "string" },
+    json: { type: "string" },
+    svg: { type: "string" },
+  },
+});
+const mode = flags.quick ? MODES.quick : flags.long ? MODES.long : MODES.standard;
+const selected = flags.only ? MECHANISMS.filter((m) => flags.only!.split(",").includes(m.id)) : MECHANISMS;
+const workDir = mkdtempSync(join(tmpdir(), "ipc-bench-"));
+
+interface Session {
+  link: Link;
+  child: ChildProcess;
+}
+
+async function startPeer(mechanism: Mechanism, phase: "echo" | "sink", count: number): Promise<Session> {
+  const args = [...process.execArgv, PEER, mechanism.id, phase, String(count)];
+  let session: Session;
+  if (mechanism.transport === "unix-socket") {
+    const path = join(workDir, `${mechanism.id}-${phase}.sock`);
+    const server = createServer();
+    server.listen(path);
+    await once(server, "listening");
+    const child = spawn(process.execPath, [...args, path], { stdio: "inherit" });
+    const [socket] = (await once(server, "connection")) as [Socket];
+    server.close();
+    session = { child, link: mechanism.link({ socket }) };
+  } else {
+    const child = spawn(process.execPath, args, {
+      stdio: ["inherit", "inherit", "inherit", "ipc"],
+      serialization: mechanism.transport === "fork-advanced" ? "advanced" : "json",
+    });
+    session = { child, link: mechanism.link({ process: child }) };
+  }
+  await session.link.receive(); // the peer's "ready"
+  return session;
+}
+
+async function finish(session: Session): Promise<void> {
+  const exited = session.child.exitCode === null ? once(session.child, "exit") : Promise.resolve();
+  await session.link.close();
+  await exited;
+}
+
+async function measureRoundTrip(mechanism: Mechanism, result: Result): Promise<void> {
+  const session = await startPeer(mechanism, "echo", mode.warmup + mode.roundTrips);
+  const { link } = session;
+  for (let i = 0; i < mode.warmup; i += 1) {
+    await link.send(smallMessage(mechanism, i));
+    await link.receive();
+  }
+  const samples = new Float64Array(mode.roundTrips);
+  for (let i = 0; i < mode.roundTrips; i += 1) {
+    const start = process.hrtime.bigint();
+    await link.send(smallMessage(mechanism, i));
+    await link.receive();
+    samples[i] = Number(process.hrtime.bigint() - start) / 1000;
+  }
+  const sorted = Array.from(samples).sort((a, b) => a - b);
+  result.rttP50Us = quantile(sorted, 0.5);
+  result.rttP99Us = quantile(sorted, 0.99);
+  await finish(session);
+}
+
+async function measureOneWay(
+  mechanism: Mechanism,
+  count: number,
+  message: (i: number) => unknown,
+): Promise<number> {
+  const session = await startPeer(mechanism, "sink", count);
+  const start = process.hrtime.bigint();
+  for (let i = 0; i < count; i += 1) await session.link.send(message(i));
+  await session.link.receive(); // the acknowledgement, sent after the last message arrived
+  const seconds = Number(process.hrtime.bigint() - start) / 1e9;
+  await finish(session);
+  return seconds;
+}
+
+async function measure(mechanism: Mechanism): Promise<Result> {
+  const result: Result = { id: mechanism.id, label: mechanism.label };
+  await measureRoundTrip(mechanism, result);
+  const smallSeconds = await measureOneWay(mechanism, mode.oneWay, (i) => smallMessage(mechanism, i));
+  result.smallPerSecond = mode.oneWay / smallSeconds;
+  if (mechanism.bandwidthCount !== undefined) {
+    const count = Math.max(2, Math.round(mechanism.bandwidthCount * mode.bandwidthScale));
+    const payload = Buffer.alloc(MIB, 7);
+    const seconds = await measureOneWay(mechanism, count, () => payload);
+    result.bandwidthBytesPerSecond = (count * MIB) / seconds;
+  }
+  return result;
+}
+
+function printTable(results: Result[]): void {
+  const base = results.find((r) => r.id === BASELINE_ID);
+  const rows = [
+    [
+      "mechanism",
+      "RTT p50 µs",
+      "RTT p99 µs",
+      "RTT vs base",
+      "small msg/s",
+      "vs base",
+      "1 MiB MB/s",
+      "vs base",
+    ],
+    ...results.map((r) => [
+      r.label,
+      formatNumber(r.rttP50Us),
+      formatNumber(r.rttP99Us),
+      formatRatio(base?.rttP50Us, r.rttP50Us),
+      formatNumber(r.smallPerSecond),
+      formatRatio(r.smallPerSecond, base?.smallPerSecond),
+      formatNumber(r.bandwidthBytesPerSecond === undefined ? undefined : r.bandwidthBytesPerSecond / 1e6),
+      formatRatio(r.bandwidthBytesPerSecond, base?.bandwidthBytesPerSecond),
+    ]),
+  ];
+  const widths = rows[0]!.map((_, column) => Math.max(...rows.map((row) => row[column]!.length)));
+  for (const [index, row] of rows.entries()) {
+    console.log(
+      row
+        .map((cell, column) => (column === 0 ? cell.padEnd(widths[column]!) : cell.padStart(widths[column]!)))
+        .join("  "),
+    );
+    if (index === 0) console.log(widths.map((w) => "-".repeat(w)).join("  "));
+  }
+  console.log(
+    `\nRatios are to ${base?.label ?? BASELINE_ID} (higher is better; RTT ratio = baseline p50 / p50).`,
+  );
+}
+
+const modeName = flags.quick ? "quick" : flags.long ? "long" : "standard";
+console.log(
+  `@ipc benchmarks (${modeName}): ${mode.roundTrips} round trips, ${mode.oneWay} one-way small messages, Node ${process.version}\n`,
+);
+const results: Result[] = [];
+try {
+  for (const mechanism of selected) results.push(await measure(mechanism));
+} finally {
+  rmSync(workDir, { recursive: true, force: true });
+}
+printTable(results);
+if (flags.json)
+  writeFileSync(
+    flags.json,
+    `${JSON.stringify({ mode: modeName, node: process.version, results }, null, 2)}\n`,
+  );
+if (flags.svg) writeFileSync(flags.svg, renderSvg(results, BASELINE_ID));
