@@ -31,6 +31,12 @@ export {
   validateMaxFrameSize,
   writeFrameHeader,
 } from "./framing.js";
+export type { HandshakeDigest, HandshakeOptions } from "./handshake.js";
+export {
+  authenticateStream,
+  DEFAULT_HANDSHAKE_TIMEOUT_MS,
+  MAX_HANDSHAKE_MESSAGE_BYTES,
+} from "./handshake.js";
 export { DEFAULT_RECEIVE_HIGH_WATER_MARK_BYTES, Inbox } from "./inbox.js";
 export type { MemoryChannelOptions } from "./memory-channel.js";
 export { createMemoryChannelPair } from "./memory-channel.js";

@@ -45,6 +45,8 @@ class StreamChannel<T> extends BaseChannel<T> {
     if (options.direction !== "send") {
       stream.on("data", (chunk: Buffer) => this.#onData(chunk));
       stream.on("end", () => this.#onEnd());
+      // A stream paused earlier (by the authkey handshake, say) does not resume when a listener is added.
+      stream.resume();
     }
   }
 

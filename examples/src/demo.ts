@@ -1,0 +1,39 @@
+// `pnpm demo`: runs every example in turn, each in its own process, and says what it shows.
+import { spawn } from "node:child_process";
+import { fileURLToPath } from "node:url";
+
+interface Example {
+  file: string;
+  title: string;
+}
+
+const EXAMPLES: Example[] = [
+  { file: "core-parent-child.ts", title: "@ipc/core: a parent and its child talk over a socketpair" },
+  { file: "core-python-peer.ts", title: "@ipc/core: Node talks to Python's multiprocessing.connection" },
+];
+
+const EXAMPLE_TIMEOUT_MS = 30_000;
+
+function run(example: Example): Promise<number | null> {
+  const path = fileURLToPath(new URL(`./${example.file}`, import.meta.url));
+  const child = spawn(process.execPath, [...process.execArgv, path], { stdio: "inherit" });
+  const timer = setTimeout(() => child.kill("SIGKILL"), EXAMPLE_TIMEOUT_MS);
+  return new Promise((resolve) =>
+    child.once("exit", (code) => {
+      clearTimeout(timer);
+      resolve(code);
+    }),
+  );
+}
+
+let failures = 0;
+for (const [index, example] of EXAMPLES.entries()) {
+  console.log(`\n[${index + 1}/${EXAMPLES.length}] ${example.title}  (examples/src/${example.file})`);
+  const code = await run(example);
+  if (code !== 0) {
+    failures += 1;
+    console.log(`  !! exited with code ${code}`);
+  }
+}
+console.log(`\n${EXAMPLES.length - failures} of ${EXAMPLES.length} examples ran successfully.`);
+process.exitCode = failures === 0 ? 0 : 1;
