@@ -97,3 +97,20 @@ describe("stream channel", () => {
     await Promise.all([sender.close(), receiver.close()]);
   });
 });
+
+describe("stream channel options", () => {
+  it("refuses invalid options with ERR_IPC_INVALID_ARGUMENT", async () => {
+    const [near, far] = await connectedSocketPair();
+    expect(() => createStreamChannel(near, { maxFrameSize: -1 })).toThrow(
+      expect.objectContaining({ code: IpcErrorCode.INVALID_ARGUMENT }),
+    );
+    expect(() => createStreamChannel(near, { receiveHighWaterMark: 0 })).toThrow(
+      expect.objectContaining({ code: IpcErrorCode.INVALID_ARGUMENT }),
+    );
+    expect(() => createStreamChannel(near, { direction: "sideways" as never })).toThrow(
+      expect.objectContaining({ code: IpcErrorCode.INVALID_ARGUMENT }),
+    );
+    near.destroy();
+    far.destroy();
+  });
+});
