@@ -49,10 +49,20 @@ export abstract class BaseChannel<T> implements Channel<T> {
     this.#codec = options.codec ?? (json as Codec<T>);
     this.#direction = options.direction ?? "duplex";
     this.maxFrameSize = validateMaxFrameSize(options.maxFrameSize ?? DEFAULT_MAX_FRAME_SIZE_BYTES);
-    this.inbox = new Inbox(
-      this.#codec,
-      options.receiveHighWaterMark ?? DEFAULT_RECEIVE_HIGH_WATER_MARK_BYTES,
-    );
+    const highWaterMark = options.receiveHighWaterMark ?? DEFAULT_RECEIVE_HIGH_WATER_MARK_BYTES;
+    if (!Number.isSafeInteger(highWaterMark) || highWaterMark < 1) {
+      throw new IpcError(
+        IpcErrorCode.INVALID_ARGUMENT,
+        `receiveHighWaterMark must be a positive integer number of bytes, got ${String(highWaterMark)}`,
+      );
+    }
+    if (!["duplex", "send", "receive"].includes(this.#direction)) {
+      throw new IpcError(
+        IpcErrorCode.INVALID_ARGUMENT,
+        `direction must be "duplex", "send" or "receive", got ${String(this.#direction)}`,
+      );
+    }
+    this.inbox = new Inbox(this.#codec, highWaterMark);
     this.gate = new SendGate(() => this.hasRoom());
     let settled = false;
     this.#closed = new Promise<CloseInfo>((resolve) => {
