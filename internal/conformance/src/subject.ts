@@ -8,7 +8,7 @@ export interface ConformanceCapabilities {
   duplex: boolean;
   /** The far end can write raw bytes into the wire (`RemoteEnd.writeRaw`): framing checks apply. */
   raw: boolean;
-  /** The far end lives in another process. */
+  /** The far end lives in another process, which `ConformancePair.killRemote` can kill: peer-death checks apply. */
   crossProcess: boolean;
 }
 
@@ -28,6 +28,8 @@ export interface PairOptions {
 export interface ConformancePair {
   local: Channel<unknown>;
   remote: RemoteEnd;
+  /** Cross-process subjects: SIGKILLs the far end's process and resolves once it has exited. */
+  killRemote?(): Promise<void>;
   /** Closes both ends and stops any peer process; safe to call more than once. */
   dispose(): Promise<void>;
 }

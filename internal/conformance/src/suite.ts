@@ -35,7 +35,7 @@ const SAMPLES: Record<CodecName, unknown[]> = {
 
 /** Runs the contract checks that apply to `subject` (see {@link ConformanceSubject.capabilities}). */
 export function describeConformance(subject: ConformanceSubject): void {
-  const { duplex, raw } = subject.capabilities;
+  const { duplex, raw, crossProcess } = subject.capabilities;
   const flows = (wanted: "local-to-remote" | "remote-to-local"): Flow => (duplex ? "both" : wanted);
 
   async function withPair(
@@ -264,6 +264,45 @@ export function describeConformance(subject: ConformanceSubject): void {
           }));
       }
     });
+
+    if (crossProcess) {
+      describe("peer death", () => {
+        it("ends local iteration when the remote process is killed between messages", () =>
+          inbound(async (pair) => {
+            await pair.remote.send(["last words"]);
+            expect(await pair.local.receive()).toBe("last words");
+            await pair.killRemote!();
+            const seen: unknown[] = [];
+            for await (const message of pair.local) seen.push(message);
+            expect(seen).toEqual([]);
+            await expectCode(pair.local.receive(), IpcErrorCode.CLOSED);
+            expect((await pair.local.closed).initiator).toBe("peer");
+          }));
+
+        if (raw) {
+          it("fails a pending receive with ERR_IPC_PEER_GONE when the remote process dies mid-frame", () =>
+            inbound(async (pair) => {
+              await pair.remote.writeRaw!(Buffer.concat([header(1000), Buffer.alloc(100)]));
+              const pending = expectCode(pair.local.receive({ timeout: 10_000 }), IpcErrorCode.PEER_GONE);
+              await pair.killRemote!();
+              await pending;
+              expect(await pair.local.closed).toMatchObject({
+                initiator: "peer",
+                error: { code: IpcErrorCode.PEER_GONE },
+              });
+            }));
+        }
+
+        it("rejects sends once the remote process is gone, without hanging", () =>
+          outbound(async (pair) => {
+            await pair.killRemote!();
+            await pair.local.closed;
+            await expect(pair.local.send("anyone?")).rejects.toMatchObject({
+              code: expect.stringMatching(/^ERR_IPC_(CLOSED|PEER_GONE)$/),
+            });
+          }));
+      });
+    }
 
     describe("backpressure", () => {
       it("makes a sender wait when the reader does not read, buffering a bounded amount", () =>

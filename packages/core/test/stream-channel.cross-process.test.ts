@@ -29,6 +29,10 @@ describeConformance({
     return {
       local,
       remote: remoteEndInProcess(peer.child, true),
+      async killRemote() {
+        peer.child.kill("SIGKILL");
+        await peer.exited;
+      },
       async dispose() {
         await local.close({ timeout: 1000 });
         socket.destroy();
