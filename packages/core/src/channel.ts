@@ -29,7 +29,7 @@ export type ChannelState = "open" | "closing" | "closed";
 export interface ChannelEnd extends AsyncDisposable {
   /** `"open"` until `close()` is called or the connection ends. */
   readonly state: ChannelState;
-  /** Settles once, when the channel is closed, and never rejects. */
+  /** Settles once, when the channel is closed (messages already received stay readable), and never rejects. */
   readonly closed: Promise<CloseInfo>;
   /** Idempotent: flushes what was already sent (within `timeout`), then closes; pending receives reject with `ERR_IPC_CLOSED`. */
   close(options?: CloseOptions): Promise<void>;
