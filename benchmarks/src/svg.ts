@@ -26,11 +26,14 @@ export function renderSvg(results: Result[], baselineId: string): string {
       y += ROW_HEIGHT;
       const width = Math.max(1, (ratios[i]! / max) * BAR_WIDTH);
       parts.push(`<text x="10" y="${y}">${escapeXml(result.label)}</text>`);
+      if (!ratios[i]) {
+        parts.push(`<text x="${LABEL_WIDTH}" y="${y}">not measured</text>`);
+        return;
+      }
       parts.push(
         `<rect x="${LABEL_WIDTH}" y="${y - 14}" width="${width.toFixed(1)}" height="16" fill="#3b82f6"/>`,
       );
-      const text = ratios[i] ? `${ratios[i]!.toFixed(2)}×` : "—";
-      parts.push(`<text x="${LABEL_WIDTH + width + 6}" y="${y}">${text}</text>`);
+      parts.push(`<text x="${LABEL_WIDTH + width + 6}" y="${y}">${ratios[i]!.toFixed(2)}×</text>`);
     });
     y += 30;
   }
