@@ -42,6 +42,10 @@ export interface IpcErrorDetails {
   syscall?: string;
   /** The file-system path involved. */
   path?: string;
+  /** Exit code of the peer process, when it exited (ERR_IPC_PEER_GONE from a child process). */
+  exitCode?: number;
+  /** Signal that ended the peer process, when one did. */
+  signal?: string;
 }
 
 // Registered globally so that duplicate copies of @ipc/core recognise each other's errors.
@@ -54,6 +58,8 @@ export class IpcError extends Error {
   readonly errno?: string;
   readonly syscall?: string;
   readonly path?: string;
+  readonly exitCode?: number;
+  readonly signal?: string;
 
   constructor(code: IpcErrorCodeString, message: string, details: IpcErrorDetails = {}) {
     super(message, details.cause === undefined ? undefined : { cause: details.cause });
@@ -62,6 +68,8 @@ export class IpcError extends Error {
     if (details.errno !== undefined) this.errno = details.errno;
     if (details.syscall !== undefined) this.syscall = details.syscall;
     if (details.path !== undefined) this.path = details.path;
+    if (details.exitCode !== undefined) this.exitCode = details.exitCode;
+    if (details.signal !== undefined) this.signal = details.signal;
     Object.defineProperty(this, IPC_ERROR_BRAND, { value: true });
   }
 

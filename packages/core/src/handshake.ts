@@ -1,7 +1,8 @@
 import { createHmac, randomBytes, timingSafeEqual } from "node:crypto";
 import type { Duplex } from "node:stream";
-import { IpcError, IpcErrorCode, toIpcError } from "./errors.js";
+import { IpcError, IpcErrorCode, isIpcError } from "./errors.js";
 import { encodeFrameHeader } from "./framing.js";
+import { SmallFrameReader } from "./small-frame-reader.js";
 import { cancellableWait, type WaitOptions } from "./wait.js";
 
 /** Milliseconds the whole authkey handshake may take before it fails with `ERR_IPC_TIMEOUT`. */
@@ -54,7 +55,10 @@ export async function authenticateStream(stream: Duplex, options: HandshakeOptio
   if (!DIGESTS.has(digest) || digest === ("md5" as string)) {
     throw new IpcError(IpcErrorCode.INVALID_ARGUMENT, `unsupported handshake digest ${String(digest)}`);
   }
-  const reader = new HandshakeReader(stream);
+  const reader = new SmallFrameReader(stream, {
+    maxFrameBytes: MAX_HANDSHAKE_MESSAGE_BYTES,
+    context: "the authkey handshake",
+  });
   const timeout = options.timeout ?? DEFAULT_HANDSHAKE_TIMEOUT_MS;
   let cancel: ((error: unknown) => void) | undefined;
   const cancelled = cancellableWait<never>(
@@ -88,10 +92,10 @@ export async function authenticateStream(stream: Duplex, options: HandshakeOptio
   }
 }
 
-async function deliverChallenge(stream: Duplex, reader: HandshakeReader, key: Uint8Array, digest: string) {
+async function deliverChallenge(stream: Duplex, reader: SmallFrameReader, key: Uint8Array, digest: string) {
   const message = Buffer.concat([Buffer.from(`{${digest}}`), randomBytes(CHALLENGE_RANDOM_BYTES)]);
   writeFrame(stream, Buffer.concat([CHALLENGE, message]));
-  const response = await reader.read();
+  const response = await readHandshake(reader);
   let verified = false;
   try {
     verified = verifyResponse(key, message, response);
@@ -105,8 +109,8 @@ async function deliverChallenge(stream: Duplex, reader: HandshakeReader, key: Ui
   writeFrame(stream, WELCOME);
 }
 
-async function answerChallenge(stream: Duplex, reader: HandshakeReader, key: Uint8Array) {
-  const challenge = await reader.read();
+async function answerChallenge(stream: Duplex, reader: SmallFrameReader, key: Uint8Array) {
+  const challenge = await readHandshake(reader);
   if (!challenge.subarray(0, CHALLENGE.length).equals(CHALLENGE)) {
     throw authError("the peer did not start the handshake with a challenge; is it using an authkey?");
   }
@@ -115,7 +119,7 @@ async function answerChallenge(stream: Duplex, reader: HandshakeReader, key: Uin
     throw authError(`the peer's challenge is too short (${message.length} bytes)`);
   }
   writeFrame(stream, createResponse(key, message));
-  const verdict = await reader.read();
+  const verdict = await readHandshake(reader);
   if (!verdict.equals(WELCOME)) {
     throw authError("the peer rejected our answer: the authkeys differ");
   }
@@ -156,6 +160,18 @@ function digestOf(message: Buffer): string | undefined {
   return name;
 }
 
+/** Reads one handshake message; framing problems are authentication failures here. */
+async function readHandshake(reader: SmallFrameReader): Promise<Buffer> {
+  try {
+    return await reader.read();
+  } catch (error) {
+    if (isIpcError(error, IpcErrorCode.FRAME_TOO_LARGE) || isIpcError(error, IpcErrorCode.PROTOCOL)) {
+      throw authError(error.message);
+    }
+    throw error;
+  }
+}
+
 function writeFrame(stream: Duplex, payload: Buffer): void {
   stream.write(Buffer.concat([encodeFrameHeader(payload.length), payload]));
 }
@@ -165,70 +181,4 @@ function authError(reason: string): IpcError {
     IpcErrorCode.AUTH,
     `authkey handshake failed: ${reason}. Check that both ends use the same authkey`,
   );
-}
-
-/** Reads whole handshake frames off a stream, leaving any later bytes in it for the channel. */
-class HandshakeReader {
-  readonly #stream: Duplex;
-  #buffered = Buffer.alloc(0);
-  #wake: (() => void) | undefined;
-  #failure: IpcError | undefined;
-  readonly #onData = (chunk: Buffer) => {
-    this.#buffered = Buffer.concat([this.#buffered, chunk]);
-    this.#wake?.();
-  };
-  readonly #onEnd = () =>
-    this.#fail(
-      new IpcError(IpcErrorCode.PEER_GONE, "the peer closed the connection during the authkey handshake"),
-    );
-  readonly #onError = (error: Error) => this.#fail(toIpcError(error, "authkey handshake"));
-
-  constructor(stream: Duplex) {
-    this.#stream = stream;
-    stream.on("data", this.#onData);
-    stream.on("end", this.#onEnd);
-    stream.on("error", this.#onError);
-  }
-
-  async read(): Promise<Buffer> {
-    for (;;) {
-      const frame = this.#take();
-      if (frame) return frame;
-      if (this.#failure) throw this.#failure;
-      await new Promise<void>((resolve) => {
-        this.#wake = resolve;
-      });
-      this.#wake = undefined;
-    }
-  }
-
-  /** Stops reading and puts unread bytes back into the stream. */
-  release(): void {
-    const stream = this.#stream;
-    stream.pause();
-    stream.off("data", this.#onData);
-    stream.off("end", this.#onEnd);
-    stream.off("error", this.#onError);
-    if (this.#buffered.length > 0 && !stream.destroyed) stream.unshift(this.#buffered);
-    this.#buffered = Buffer.alloc(0);
-  }
-
-  #take(): Buffer | undefined {
-    if (this.#buffered.length < 4) return undefined;
-    const length = this.#buffered.readInt32BE(0);
-    if (length < 0 || length > MAX_HANDSHAKE_MESSAGE_BYTES) {
-      throw authError(
-        `the peer sent a handshake message of ${length} bytes (at most ${MAX_HANDSHAKE_MESSAGE_BYTES})`,
-      );
-    }
-    if (this.#buffered.length < 4 + length) return undefined;
-    const frame = Buffer.from(this.#buffered.subarray(4, 4 + length));
-    this.#buffered = this.#buffered.subarray(4 + length);
-    return frame;
-  }
-
-  #fail(error: IpcError): void {
-    this.#failure ??= error;
-    this.#wake?.();
-  }
 }

@@ -9,8 +9,24 @@ export const COALESCE_LIMIT_BYTES = 16 * 1024;
 /** A write batch is flushed at once when it reaches this size, else at the end of the current tick. */
 export const WRITE_BATCH_BYTES = 64 * 1024;
 
+/** Milliseconds a channel with a {@link PeerLife} waits to learn how its peer ended before reporting it. */
+export const PEER_EXIT_GRACE_MS = 250;
+
+/** A peer whose end can be observed (a child process), so the channel can say how the peer went away. */
+export interface PeerLife {
+  /** Resolves when the peer is gone: with the error to report for an abnormal end, else undefined. */
+  readonly gone: Promise<IpcError | undefined>;
+}
+
 /** Options for {@link createStreamChannel}. */
-export interface StreamChannelOptions<T> extends BaseChannelOptions<T> {}
+export interface StreamChannelOptions<T> extends BaseChannelOptions<T> {
+  /**
+   * The peer's life. When the stream ends, the channel waits up to 250 ms for it: an abnormal end (a
+   * killed child) fails the channel with its error instead of a clean close. When the peer ends
+   * abnormally but the stream stays open (a grandchild inherited it), the channel fails after 250 ms.
+   */
+  peerLife?: PeerLife;
+}
 
 /**
  * Turns a connected byte stream (a `net.Socket` over a pipe, FIFO or socket) into a {@link Channel}
@@ -33,14 +49,19 @@ class StreamChannel<T> extends BaseChannel<T> {
   #batchEnd = 0;
   #flushScheduled = false;
   #shutDown = false;
+  /** The stream has ended or failed; how that is reported may still wait for the peer's life. */
+  #ending = false;
+  readonly #peerLife: PeerLife | undefined;
 
   constructor(stream: Duplex, options: StreamChannelOptions<T>) {
     super(options);
     this.#stream = stream;
     this.#decoder = new FrameDecoder(this.maxFrameSize);
+    this.#peerLife = options.peerLife;
     this.inbox.onSpace = () => stream.resume();
     stream.on("drain", () => this.gate.notify());
-    stream.on("error", (error) => this.failed(toIpcError(error, "stream channel")));
+    stream.on("error", (error) => this.#onError(error));
+    void this.#peerLife?.gone.then((abnormal) => this.#onPeerGone(abnormal));
     stream.on("close", () => this.#onClose());
     if (options.direction !== "send") {
       stream.on("data", (chunk: Buffer) => this.#onData(chunk));
@@ -144,16 +165,14 @@ class StreamChannel<T> extends BaseChannel<T> {
   }
 
   #onEnd(): void {
-    if (this.#decoder.atFrameBoundary) {
-      this.peerEnded();
-    } else {
-      this.peerEnded(
-        new IpcError(
+    this.#ending = true;
+    const cut = this.#decoder.atFrameBoundary
+      ? undefined
+      : new IpcError(
           IpcErrorCode.PEER_GONE,
           `the peer's stream ended in the middle of a frame (${this.#decoder.bufferedBytes} bytes of it had arrived); that message is lost. The peer process probably died or closed without flushing`,
-        ),
-      );
-    }
+        );
+    void this.#howPeerEnded(cut).then((error) => this.peerEnded(error));
     // A stream that allows half-open connections would otherwise keep our side open forever.
     if (!this.#stream.writableEnded) {
       this.#flush();
@@ -161,9 +180,42 @@ class StreamChannel<T> extends BaseChannel<T> {
     }
   }
 
+  #onError(cause: Error): void {
+    this.#ending = true;
+    const error = toIpcError(cause, "stream channel");
+    if (error.code !== IpcErrorCode.PEER_GONE) {
+      this.failed(error);
+      return;
+    }
+    void this.#howPeerEnded(error).then((final) => this.failed(final ?? error));
+  }
+
+  /** With a known peer life, an abnormal end of the peer replaces what the stream alone could tell. */
+  async #howPeerEnded(streamError: IpcError | undefined): Promise<IpcError | undefined> {
+    if (this.#peerLife === undefined) return streamError;
+    let timer: NodeJS.Timeout | undefined;
+    const grace = new Promise<undefined>((resolve) => {
+      timer = setTimeout(() => resolve(undefined), PEER_EXIT_GRACE_MS);
+    });
+    const abnormal = await Promise.race([this.#peerLife.gone, grace]);
+    clearTimeout(timer);
+    return abnormal ?? streamError;
+  }
+
+  #onPeerGone(abnormal: IpcError | undefined): void {
+    if (abnormal === undefined) return;
+    // Give the stream a moment to deliver what the peer wrote before it went, and its end.
+    setTimeout(() => {
+      if (this.#ending || this.#shutDown || this.state === "closed") return;
+      this.#ending = true;
+      this.failed(abnormal);
+      this.#stream.destroy();
+    }, PEER_EXIT_GRACE_MS);
+  }
+
   #onClose(): void {
     this.#batch = undefined;
-    if (this.#shutDown) return;
+    if (this.#shutDown || this.#ending) return;
     this.peerEnded(
       new IpcError(
         IpcErrorCode.PEER_GONE,
