@@ -41,8 +41,15 @@ export { DEFAULT_RECEIVE_HIGH_WATER_MARK_BYTES, Inbox } from "./inbox.js";
 export type { MemoryChannelOptions } from "./memory-channel.js";
 export { createMemoryChannelPair } from "./memory-channel.js";
 export { SendGate } from "./send-gate.js";
-export type { StreamChannelOptions } from "./stream-channel.js";
-export { COALESCE_LIMIT_BYTES, createStreamChannel, WRITE_BATCH_BYTES } from "./stream-channel.js";
+export type { SmallFrameReaderOptions } from "./small-frame-reader.js";
+export { SmallFrameReader } from "./small-frame-reader.js";
+export type { PeerLife, StreamChannelOptions } from "./stream-channel.js";
+export {
+  COALESCE_LIMIT_BYTES,
+  createStreamChannel,
+  PEER_EXIT_GRACE_MS,
+  WRITE_BATCH_BYTES,
+} from "./stream-channel.js";
 export type { WaitOptions, WaitSettlers } from "./wait.js";
 export {
   abortedError,

@@ -52,12 +52,14 @@ class StreamChannel<T> extends BaseChannel<T> {
   /** The stream has ended or failed; how that is reported may still wait for the peer's life. */
   #ending = false;
   readonly #peerLife: PeerLife | undefined;
+  readonly #receiveOnly: boolean;
 
   constructor(stream: Duplex, options: StreamChannelOptions<T>) {
     super(options);
     this.#stream = stream;
     this.#decoder = new FrameDecoder(this.maxFrameSize);
     this.#peerLife = options.peerLife;
+    this.#receiveOnly = options.direction === "receive";
     this.inbox.onSpace = () => stream.resume();
     stream.on("drain", () => this.gate.notify());
     stream.on("error", (error) => this.#onError(error));
@@ -125,7 +127,8 @@ class StreamChannel<T> extends BaseChannel<T> {
   #linger(timeoutMs: number): void {
     const stream = this.#stream;
     if (stream.destroyed) return;
-    if (!stream.readable || stream.readableEnded) {
+    // A receive-only end has sent nothing that could be lost: release it now, so the writer learns at once.
+    if (this.#receiveOnly || !stream.readable || stream.readableEnded) {
       stream.destroy();
       return;
     }

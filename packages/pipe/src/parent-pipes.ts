@@ -1,0 +1,96 @@
+import { fstatSync } from "node:fs";
+import { Socket } from "node:net";
+import { type Channel, type Codec, createStreamChannel, encodeFrameHeader, IpcError } from "@ipc/core";
+import { PipeErrorCode } from "./errors.js";
+import { HELLO_PAYLOAD } from "./hello.js";
+import { builtInCodec, type ChildPipeEntry, decodePipesEnv, HELLO_ENV, PIPES_ENV } from "./pipe-spec.js";
+
+/** Options for {@link openParentPipes} and {@link openParentPipe}. */
+export interface OpenParentPipesOptions {
+  /** Codecs by pipe index, for pipes whose parent uses a codec that is not built in (msgpack, custom). */
+  codecs?: readonly (Codec<unknown> | undefined)[];
+}
+
+let opened:
+  | { entries: ChildPipeEntry[]; sockets: Socket[]; channels: (Channel<unknown> | undefined)[] }
+  | undefined;
+
+/**
+ * In a child started with pipes: the channels to the parent, in order (undefined for raw pipes). Opens
+ * each pipe once; later calls return the same channels. The channels end when the parent closes its
+ * side or dies.
+ * @throws `ERR_IPC_PIPE_NO_PARENT`, `ERR_IPC_PIPE_NOT_A_PIPE`, `ERR_IPC_INVALID_ARGUMENT` (unknown codec)
+ */
+export function openParentPipes(options: OpenParentPipesOptions = {}): (Channel<unknown> | undefined)[] {
+  if (opened) return opened.channels;
+  const entries = decodePipesEnv(process.env[PIPES_ENV]);
+  for (const entry of entries) checkIsPipe(entry.fd);
+  const sockets = entries.map(
+    (entry) =>
+      new Socket({
+        fd: entry.fd,
+        readable: entry.direction !== "send",
+        writable: entry.direction !== "receive",
+      }),
+  );
+  if (process.env[HELLO_ENV] === "1") {
+    const index = entries.findIndex((entry) => entry.direction !== "receive" && entry.codec !== "raw");
+    if (index >= 0)
+      sockets[index]!.write(Buffer.concat([encodeFrameHeader(HELLO_PAYLOAD.length), HELLO_PAYLOAD]));
+  }
+  const channels = entries.map((entry, index) => {
+    if (entry.codec === "raw") return undefined;
+    const codec = options.codecs?.[index] ?? builtInCodec(entry.codec);
+    if (codec === undefined) {
+      throw new IpcError(
+        "ERR_IPC_INVALID_ARGUMENT",
+        `pipe ${index} uses a codec that is not built in (${entry.codec}); pass it in options.codecs[${index}]`,
+      );
+    }
+    return createStreamChannel(sockets[index]!, { codec, direction: entry.direction });
+  });
+  opened = { entries, sockets, channels };
+  return channels;
+}
+
+/** In a child started with pipes: the channel of pipe `index` (see {@link openParentPipes}). */
+export function openParentPipe<T = unknown>(index = 0, options: OpenParentPipesOptions = {}): Channel<T> {
+  const channel = openParentPipes(options)[index];
+  if (channel === undefined) {
+    throw new IpcError(
+      "ERR_IPC_INVALID_ARGUMENT",
+      `there is no message pipe ${index} from the parent (it has ${opened?.entries.length ?? 0} pipe(s); raw pipes are read with openParentStream)`,
+    );
+  }
+  return channel as Channel<T>;
+}
+
+/** In a child started with pipes: the raw byte stream of pipe `index`, opened by the parent with `raw: true`. */
+export function openParentStream(index = 0): Socket {
+  openParentPipes();
+  const socket = opened!.sockets[index];
+  if (socket === undefined || opened!.entries[index]!.codec !== "raw") {
+    throw new IpcError("ERR_IPC_INVALID_ARGUMENT", `pipe ${index} from the parent is not a raw pipe`);
+  }
+  return socket;
+}
+
+/** @throws `ERR_IPC_PIPE_NOT_A_PIPE` unless `fd` is an open pipe or socket */
+function checkIsPipe(fd: number): void {
+  let kind: string;
+  try {
+    const stat = fstatSync(fd);
+    if (stat.isSocket() || stat.isFIFO()) return;
+    kind = stat.isFile() ? "a regular file" : stat.isCharacterDevice() ? "a character device" : "not a pipe";
+  } catch (error) {
+    throw new IpcError(
+      PipeErrorCode.NOT_A_PIPE,
+      `descriptor ${fd} named in ${PIPES_ENV} is not open in this process; was it started by spawnWithPipes?`,
+      { cause: error, errno: (error as NodeJS.ErrnoException).code ?? "EBADF", syscall: "fstat" },
+    );
+  }
+  throw new IpcError(
+    PipeErrorCode.NOT_A_PIPE,
+    `descriptor ${fd} named in ${PIPES_ENV} is ${kind}, not a pipe; ${PIPES_ENV} must come from spawnWithPipes`,
+  );
+}
