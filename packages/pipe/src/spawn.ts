@@ -5,6 +5,8 @@ import {
   createStreamChannel,
   IpcError,
   IpcErrorCode,
+  isIpcError,
+  PEER_EXIT_GRACE_MS,
   SmallFrameReader,
   toIpcError,
   type WaitOptions,
@@ -173,8 +175,16 @@ async function waitForHello(
       },
     );
   });
+  let read: Promise<Buffer> | undefined;
   try {
-    const hello = await Promise.race([reader.read(), limits, early]);
+    read = reader.read().catch(async (error: unknown) => {
+      // The pipe usually closes just before the exit is reported: prefer the exit's story.
+      if (isIpcError(error, IpcErrorCode.PEER_GONE)) {
+        await Promise.race([early, new Promise((resolve) => setTimeout(resolve, PEER_EXIT_GRACE_MS))]);
+      }
+      throw error;
+    });
+    const hello = await Promise.race([read, limits, early]);
     if (!HELLO_PAYLOAD.equals(hello)) {
       throw new IpcError(
         IpcErrorCode.PROTOCOL,
@@ -188,5 +198,6 @@ async function waitForHello(
     cancelWait?.(undefined);
     limits.catch(() => {});
     early.catch(() => {});
+    read?.catch(() => {});
   }
 }
