@@ -1,6 +1,6 @@
 import type { ChildProcess } from "node:child_process";
 import type { Socket } from "node:net";
-import { type Codec, createStreamChannel } from "@ipc/core";
+import type { Channel } from "@ipc/core";
 
 /** One end of a benchmarked connection, whatever the mechanism: send, receive in order, close. */
 export interface Link {
@@ -77,9 +77,8 @@ export function handWrittenSocketLink(socket: Socket): Link {
   };
 }
 
-/** `@ipc/core`'s stream channel on a socket. */
-export function channelLink(socket: Socket, codec: Codec<unknown>): Link {
-  const channel = createStreamChannel(socket, { codec });
+/** An @ipc channel, whatever its transport. */
+export function channelLink(channel: Channel<unknown>): Link {
   return {
     send: (message) => channel.send(message),
     receive: () => channel.receive(),

@@ -1,11 +1,12 @@
 import type { ChildProcess } from "node:child_process";
 import type { Socket } from "node:net";
-import { bytes, json } from "@ipc/core";
+import { bytes, type Channel, type Codec, createStreamChannel, json } from "@ipc/core";
 import { channelLink, handWrittenSocketLink, type Link, processLink } from "./link.js";
 
 /** What one side of a mechanism needs to build its {@link Link}. */
 export interface Endpoint {
   socket?: Socket;
+  channel?: Channel<unknown>;
   process?: ChildProcess | NodeJS.Process;
 }
 
@@ -16,7 +17,9 @@ export interface Mechanism {
   /** Messages are objects (`"object"`) or raw bytes (`"bytes"`). */
   payload: "object" | "bytes";
   /** How the peer is reached: the fork IPC channel, or a Unix socket. */
-  transport: "fork-json" | "fork-advanced" | "unix-socket";
+  transport: "fork-json" | "fork-advanced" | "unix-socket" | "ipc-pipe";
+  /** The codec of @ipc mechanisms. */
+  codec?: Codec<unknown>;
   link(endpoint: Endpoint): Link;
   /** Number of 1 MiB payloads for the bandwidth run, when the mechanism carries bytes at all. */
   bandwidthCount?: number;
@@ -52,14 +55,34 @@ export const MECHANISMS: Mechanism[] = [
     label: "@ipc/core stream channel (json)",
     payload: "object",
     transport: "unix-socket",
-    link: ({ socket }) => channelLink(socket!, json),
+    codec: json,
+    link: ({ socket }) => channelLink(createStreamChannel(socket!, { codec: json })),
   },
   {
     id: "core-bytes",
     label: "@ipc/core stream channel (bytes)",
     payload: "bytes",
     transport: "unix-socket",
-    link: ({ socket }) => channelLink(socket!, bytes as never),
+    codec: bytes as Codec<unknown>,
+    link: ({ socket }) => channelLink(createStreamChannel(socket!, { codec: bytes as Codec<unknown> })),
+    bandwidthCount: 200,
+  },
+  {
+    id: "pipe-json",
+    label: "@ipc/pipe (json)",
+    payload: "object",
+    transport: "ipc-pipe",
+    codec: json,
+    link: ({ channel }) => channelLink(channel!),
+    bandwidthCount: 8,
+  },
+  {
+    id: "pipe-bytes",
+    label: "@ipc/pipe (bytes)",
+    payload: "bytes",
+    transport: "ipc-pipe",
+    codec: bytes as Codec<unknown>,
+    link: ({ channel }) => channelLink(channel!),
     bandwidthCount: 200,
   },
 ];

@@ -3,6 +3,7 @@
 
 import { once } from "node:events";
 import { connect } from "node:net";
+import { openParentPipe } from "@ipc/pipe";
 import { mechanismById } from "./mechanisms.js";
 
 const [id, phase, countText, path] = process.argv.slice(2);
@@ -14,7 +15,10 @@ if (mechanism.transport === "unix-socket") {
   socket = connect(path!);
   await once(socket, "connect");
 }
-const link = mechanism.link(socket ? { socket } : { process });
+const link =
+  mechanism.transport === "ipc-pipe"
+    ? mechanism.link({ channel: openParentPipe(0, { codecs: [mechanism.codec] }) })
+    : mechanism.link(socket ? { socket } : { process });
 await link.send(mechanism.payload === "bytes" ? new Uint8Array([0]) : { ready: true });
 
 if (phase === "echo") {

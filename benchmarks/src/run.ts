@@ -1,12 +1,13 @@
-// `pnpm bench [--quick | --long] [--only id,id] [--json file] [--svg file]`
-import { type ChildProcess, spawn } from "node:child_process";
+// `pnpm bench [--quick | --long] [--only id,id] [--json file] [--svg file] [--no-pin]`
+import { type ChildProcess, execFileSync, spawn } from "node:child_process";
 import { once } from "node:events";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { createServer, type Socket } from "node:net";
-import { tmpdir } from "node:os";
+import { availableParallelism, tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
+import { forkWithPipes } from "@ipc/pipe";
 import type { Link } from "./link.js";
 import { MECHANISMS, type Mechanism, smallMessage } from "./mechanisms.js";
 import { formatNumber, formatRatio, quantile } from "./stats.js";
@@ -39,6 +40,7 @@ const { values: flags } = parseArgs({
     only: { type: "string" },
     json: { type: "string" },
     svg: { type: "string" },
+    "no-pin": { type: "boolean", default: false },
   },
 });
 const mode = flags.quick ? MODES.quick : flags.long ? MODES.long : MODES.standard;
@@ -51,9 +53,15 @@ interface Session {
 }
 
 async function startPeer(mechanism: Mechanism, phase: "echo" | "sink", count: number): Promise<Session> {
-  const args = [...process.execArgv, PEER, mechanism.id, phase, String(count)];
+  const peerArgs = [mechanism.id, phase, String(count)];
+  const args = [...process.execArgv, PEER, ...peerArgs];
   let session: Session;
-  if (mechanism.transport === "unix-socket") {
+  if (mechanism.transport === "ipc-pipe") {
+    const piped = await forkWithPipes(PEER, peerArgs, {
+      pipes: [{ codec: mechanism.codec! }],
+    });
+    session = { child: piped.process, link: mechanism.link({ channel: piped.channel() }) };
+  } else if (mechanism.transport === "unix-socket") {
     const path = join(workDir, `${mechanism.id}-${phase}.sock`);
     const server = createServer();
     server.listen(path);
@@ -69,6 +77,7 @@ async function startPeer(mechanism: Mechanism, phase: "echo" | "sink", count: nu
     });
     session = { child, link: mechanism.link({ process: child }) };
   }
+  pin(session.child.pid, PEER_CPU);
   await session.link.receive(); // the peer's "ready"
   return session;
 }
@@ -165,9 +174,32 @@ function printTable(results: Result[]): void {
   );
 }
 
+// Pinning the bench process to one CPU and every peer to another makes runs comparable: left to the
+// scheduler, a ping-pong lands on one core or two at random, and round trips differ by 2x.
+const PARENT_CPU = 0;
+const PEER_CPU = 1;
+const pinning = !flags["no-pin"] && availableParallelism() >= 2 && commandExists("taskset");
+
+function pin(pid: number | undefined, cpu: number): void {
+  if (!pinning || pid === undefined) return;
+  execFileSync("taskset", ["--all-tasks", "--cpu-list", "--pid", String(cpu), String(pid)], {
+    stdio: "ignore",
+  });
+}
+
+function commandExists(command: string): boolean {
+  try {
+    execFileSync(command, ["--version"], { stdio: "ignore" });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+pin(process.pid, PARENT_CPU);
 const modeName = flags.quick ? "quick" : flags.long ? "long" : "standard";
 console.log(
-  `@ipc benchmarks (${modeName}): ${mode.roundTrips} round trips, ${mode.oneWay} one-way small messages, Node ${process.version}\n`,
+  `@ipc benchmarks (${modeName}): ${mode.roundTrips} round trips, ${mode.oneWay} one-way small messages, Node ${process.version}, ${pinning ? `bench on CPU ${PARENT_CPU}, peers on CPU ${PEER_CPU}` : "not pinned"}\n`,
 );
 const results: Result[] = [];
 try {

@@ -10,6 +10,14 @@ interface Example {
 const EXAMPLES: Example[] = [
   { file: "core-parent-child.ts", title: "@ipc/core: a parent and its child talk over a socketpair" },
   { file: "core-python-peer.ts", title: "@ipc/core: Node talks to Python's multiprocessing.connection" },
+  {
+    file: "pipe-program1.ts",
+    title: "@ipc/pipe: tutorial program 1, a child writes into a pipe after a delay",
+  },
+  {
+    file: "pipe-program2.ts",
+    title: "@ipc/pipe: tutorial program 2, Pipe() one-way (sender) and two-way (talker)",
+  },
 ];
 
 const EXAMPLE_TIMEOUT_MS = 30_000;
