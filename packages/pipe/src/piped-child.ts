@@ -28,11 +28,13 @@ export class PipedChild implements AsyncDisposable {
     this.exited = exitOf(child);
     this.#pipes = pipes;
     this.#stopTimeoutMs = stopTimeoutMs;
-    if (stopTimeoutMs !== undefined) {
-      // "Stop the child when its channels are disposed": once every pipe is closed, stop it.
-      void Promise.all(pipes.map((pipe) => pipe.channel?.closed ?? onceClosed(pipe.stream))).then(() =>
-        this.stop(stopTimeoutMs),
-      );
+    const channels = pipes.flatMap((pipe) => (pipe.channel ? [pipe.channel] : []));
+    if (stopTimeoutMs !== undefined && channels.length > 0) {
+      // Once this side has closed (disposed) every channel, stop the child; a child that closed them
+      // itself is left to finish on its own.
+      void Promise.all(channels.map((channel) => channel.closed)).then((infos) => {
+        if (infos.every((info) => info.initiator === "local")) void this.stop(stopTimeoutMs);
+      });
     }
   }
 
@@ -123,8 +125,4 @@ export class PipedChild implements AsyncDisposable {
     }
     return pipe.channel;
   }
-}
-
-function onceClosed(stream: Socket): Promise<void> {
-  return stream.closed ? Promise.resolve() : new Promise((resolve) => stream.once("close", () => resolve()));
 }

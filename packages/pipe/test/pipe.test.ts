@@ -114,6 +114,14 @@ describe("@ipc/pipe and the child's life", () => {
     expect(await child.exited).toEqual({ code: null, signal: "SIGTERM" });
   });
 
+  it("does not stop a child that ended the conversation itself, even with stopOnClose", async () => {
+    const child = await forkFixture("say-and-exit.ts", ["0"], { stopOnClose: { timeoutMs: 2000 } });
+    for await (const _ of child.channel()) {
+      // Read until the child closes.
+    }
+    expect(await child.exited).toEqual({ code: 0, signal: null });
+  });
+
   it("escalates to SIGKILL when a child ignores SIGTERM", async () => {
     const child = await forkFixture("linger.ts", ["stubborn"], { stopOnClose: { timeoutMs: 300 } });
     expect(await child.channel().receive()).toBe("ready");
