@@ -26,6 +26,11 @@ export interface StreamChannelOptions<T> extends BaseChannelOptions<T> {
    * abnormally but the stream stays open (a grandchild inherited it), the channel fails after 250 ms.
    */
   peerLife?: PeerLife;
+  /**
+   * Milliseconds the peer may stay silent (nothing received) before the channel fails with
+   * `ERR_IPC_PEER_GONE`: detects half-open connections. Off by default.
+   */
+  idleTimeout?: number;
 }
 
 /**
@@ -60,6 +65,7 @@ class StreamChannel<T> extends BaseChannel<T> {
     this.#decoder = new FrameDecoder(this.maxFrameSize);
     this.#peerLife = options.peerLife;
     this.#receiveOnly = options.direction === "receive";
+    if (options.idleTimeout !== undefined) this.#watchIdle(options.idleTimeout);
     this.inbox.onSpace = () => stream.resume();
     stream.on("drain", () => this.gate.notify());
     stream.on("error", (error) => this.#onError(error));
@@ -135,6 +141,39 @@ class StreamChannel<T> extends BaseChannel<T> {
     stream.resume();
     (stream as { unref?: () => void }).unref?.();
     setTimeout(() => stream.destroy(), timeoutMs).unref();
+  }
+
+  /** Fails the channel when nothing arrives for `timeoutMs`; every received chunk restarts the clock. */
+  #watchIdle(timeoutMs: number): void {
+    if (!Number.isFinite(timeoutMs) || timeoutMs <= 0) {
+      throw new IpcError(
+        IpcErrorCode.INVALID_ARGUMENT,
+        `idleTimeout must be a positive number of milliseconds, got ${String(timeoutMs)}`,
+      );
+    }
+    const stream = this.#stream;
+    let lastData = Date.now();
+    stream.on("data", () => {
+      lastData = Date.now();
+    });
+    const check = () => {
+      if (this.state === "closed" || this.#ending || this.#shutDown) return;
+      const silentFor = Date.now() - lastData;
+      if (silentFor < timeoutMs) {
+        timer = setTimeout(check, timeoutMs - silentFor).unref();
+        return;
+      }
+      this.#ending = true;
+      this.failed(
+        new IpcError(
+          IpcErrorCode.PEER_GONE,
+          `the peer sent nothing for ${timeoutMs} ms (idleTimeout); the connection is presumed dead and was closed`,
+        ),
+      );
+      stream.destroy();
+    };
+    let timer = setTimeout(check, timeoutMs).unref();
+    stream.once("close", () => clearTimeout(timer));
   }
 
   #scheduleFlush(): void {

@@ -68,3 +68,27 @@ describe("stream channel options", () => {
     far.destroy();
   });
 });
+
+describe("stream channel idle timeout", () => {
+  it("fails with ERR_IPC_PEER_GONE when the peer stays silent longer than idleTimeout", async () => {
+    const [near, far] = await connectedSocketPair();
+    const channel = createStreamChannel(near, { idleTimeout: 200 });
+    const pending = expect(channel.receive()).rejects.toMatchObject({ code: IpcErrorCode.PEER_GONE });
+    await pending;
+    expect(near.destroyed).toBe(true);
+    far.destroy();
+  });
+
+  it("stays open while the peer keeps talking", async () => {
+    const [near, far] = await connectedSocketPair();
+    const channel = createStreamChannel(near, { idleTimeout: 300 });
+    const peer = createStreamChannel(far);
+    for (let i = 0; i < 6; i += 1) {
+      await peer.send(i);
+      expect(await channel.receive()).toBe(i);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    expect(channel.state).toBe("open");
+    await Promise.all([channel.close(), peer.close()]);
+  });
+});
