@@ -1,0 +1,115 @@
+import { connect as netConnect, type Socket } from "node:net";
+import { type ConnectionOptions, connect as tlsConnect } from "node:tls";
+import {
+  authenticateStream,
+  type Channel,
+  type ChannelOptions,
+  cancellableWait,
+  createStreamChannel,
+  IpcError,
+  type WaitOptions,
+} from "@ipc/core";
+import { nodePath, parseAddress, type SocketAddress } from "./address.js";
+import { SocketErrorCode } from "./errors.js";
+
+/** Milliseconds `connect` waits for the connection (and handshake) unless `timeout` says otherwise. */
+export const DEFAULT_CONNECT_TIMEOUT_MS = 10_000;
+
+/** Options for {@link connect}. */
+export interface ConnectOptions<T> extends ChannelOptions<T>, WaitOptions {
+  /** Shared secret for Python's HMAC handshake, run before any message. */
+  authkey?: Uint8Array | string;
+  /** TLS options for `tls://` addresses (ca, servername, ...). */
+  tls?: ConnectionOptions;
+  /** Fail the channel when the server sends nothing for this many ms. */
+  idleTimeout?: number;
+  /** TCP keep-alive probes after this many idle ms, so the kernel notices a dead peer. */
+  keepAlive?: number;
+  /** Payload bytes buffered before reading pauses. @default 1 MiB */
+  receiveHighWaterMark?: number;
+}
+
+/**
+ * Connects to a listener (ours or Python's `multiprocessing.connection.Listener`) and resolves with the
+ * channel, after the authkey handshake when `authkey` is given. `timeout` (10 s) covers both.
+ * @throws `ERR_IPC_SOCKET_CONNECT` (errno says why), `ERR_IPC_AUTH`, `ERR_IPC_TIMEOUT`, `ERR_IPC_ABORTED`,
+ * `ERR_IPC_SOCKET_ADDRESS`, `ERR_IPC_SOCKET_PATH_TOO_LONG`
+ */
+export async function connect<T = unknown>(
+  address: string,
+  options: ConnectOptions<T> = {},
+): Promise<Channel<T>> {
+  const parsed = parseAddress(address);
+  const started = Date.now();
+  const timeout = options.timeout ?? DEFAULT_CONNECT_TIMEOUT_MS;
+  const socket = await openSocket(parsed, address, options, timeout);
+  if (options.authkey !== undefined) {
+    await authenticateStream(socket, {
+      authkey: options.authkey,
+      role: "client",
+      timeout: Math.max(1, timeout - (Date.now() - started)),
+      signal: options.signal,
+    });
+  }
+  return createStreamChannel<T>(socket, {
+    ...(options.codec === undefined ? {} : { codec: options.codec }),
+    ...(options.maxFrameSize === undefined ? {} : { maxFrameSize: options.maxFrameSize }),
+    ...(options.idleTimeout === undefined ? {} : { idleTimeout: options.idleTimeout }),
+    ...(options.receiveHighWaterMark === undefined
+      ? {}
+      : { receiveHighWaterMark: options.receiveHighWaterMark }),
+  });
+}
+
+function openSocket(
+  address: SocketAddress,
+  text: string,
+  options: ConnectOptions<unknown>,
+  timeout: number,
+): Promise<Socket> {
+  return cancellableWait<Socket>(`connect to ${text}`, { timeout, signal: options.signal }, (settlers) => {
+    const path = nodePath(address);
+    const tcp = address.kind === "tcp" || address.kind === "tls" ? address : undefined;
+    const socket: Socket =
+      address.kind === "tls"
+        ? tlsConnect({ host: tcp!.host, port: tcp!.port, servername: tcp!.host, ...options.tls })
+        : path !== undefined
+          ? netConnect(path)
+          : netConnect({ host: tcp!.host, port: tcp!.port });
+    const ready = address.kind === "tls" ? "secureConnect" : "connect";
+    const onError = (error: NodeJS.ErrnoException) =>
+      settlers.reject(
+        new IpcError(
+          SocketErrorCode.CONNECT,
+          `could not connect to ${text} (${error.code ?? error.message}); ${hint(error.code)}`,
+          {
+            cause: error,
+            ...(error.code === undefined ? {} : { errno: error.code }),
+            syscall: error.syscall ?? "connect",
+            ...(path === undefined ? {} : { path: text }),
+          },
+        ),
+      );
+    socket.once("error", onError);
+    socket.once(ready, () => {
+      socket.off("error", onError);
+      if (tcp) socket.setNoDelay(true);
+      if (tcp && options.keepAlive !== undefined) socket.setKeepAlive(true, options.keepAlive);
+      settlers.resolve(socket);
+    });
+    return () => socket.destroy();
+  });
+}
+
+function hint(errno: string | undefined): string {
+  switch (errno) {
+    case "ECONNREFUSED":
+      return "nothing is listening there: start the server first, or check the port";
+    case "ENOENT":
+      return "the socket file does not exist: start the server first, or check the path";
+    case "EACCES":
+      return "permission denied: socket files are private to their owner by default";
+    default:
+      return "check the address and that the server is running";
+  }
+}

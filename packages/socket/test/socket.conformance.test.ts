@@ -1,0 +1,78 @@
+import { once } from "node:events";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { connect, listen } from "@ipc/socket";
+import {
+  type ConformanceSubject,
+  codecByName,
+  describeConformance,
+  remoteEndInProcess,
+  waitForRemoteReady,
+} from "@ipc-internal/conformance";
+import { createTempDir, spawnPeer } from "@ipc-internal/test-utils";
+
+const DIALING_PEER = fileURLToPath(new URL("./fixtures/dialing-peer.ts", import.meta.url));
+const LISTENING_PEER = fileURLToPath(new URL("./fixtures/listening-peer.ts", import.meta.url));
+const IPC_STDIO = ["ignore", "inherit", "inherit", "ipc"] as const;
+
+const unixAddress = () => join(createTempDir(), "c.sock");
+const tcpAddress = () => "127.0.0.1:0";
+
+/** Our listener accepts a child that dials in (raw-capable). */
+function listening(name: string, address: () => string): ConformanceSubject {
+  return {
+    name,
+    capabilities: { duplex: true, raw: true, crossProcess: true },
+    async open({ localCodec, remoteCodec, localMaxFrameSize }) {
+      const listener = await listen(address(), {
+        codec: codecByName(localCodec),
+        maxFrameSize: localMaxFrameSize,
+      });
+      const peer = spawnPeer(DIALING_PEER, { args: [listener.address, remoteCodec], stdio: [...IPC_STDIO] });
+      const local = await listener.accept({ timeout: 20_000 });
+      await waitForRemoteReady(peer.child);
+      return {
+        local,
+        remote: remoteEndInProcess(peer.child, true),
+        async killRemote() {
+          peer.child.kill("SIGKILL");
+          await peer.exited;
+        },
+        async dispose() {
+          await listener.close({ graceful: false });
+          await peer.stop();
+        },
+      };
+    },
+  };
+}
+
+/** Our connect dials a child that listens with @ipc/socket. */
+function dialing(name: string, address: () => string): ConformanceSubject {
+  return {
+    name,
+    capabilities: { duplex: true, raw: false, crossProcess: true },
+    async open({ localCodec, remoteCodec, localMaxFrameSize }) {
+      const peer = spawnPeer(LISTENING_PEER, { args: [address(), remoteCodec], stdio: [...IPC_STDIO] });
+      const [{ address: bound }] = (await once(peer.child, "message")) as [{ address: string }];
+      const local = await connect(bound, { codec: codecByName(localCodec), maxFrameSize: localMaxFrameSize });
+      await waitForRemoteReady(peer.child);
+      return {
+        local,
+        remote: remoteEndInProcess(peer.child, false),
+        async killRemote() {
+          peer.child.kill("SIGKILL");
+          await peer.exited;
+        },
+        async dispose() {
+          await local.close({ timeout: 1000 });
+          await peer.stop();
+        },
+      };
+    },
+  };
+}
+
+describeConformance(listening("@ipc/socket listener over Unix, child dials in", unixAddress));
+describeConformance(listening("@ipc/socket listener over TCP, child dials in", tcpAddress));
+describeConformance(dialing("@ipc/socket connect over Unix to a child's listener", unixAddress));
