@@ -11,4 +11,12 @@ export {
   listen,
   SocketListener,
 } from "./listen.js";
+export type {
+  ConnectionState,
+  ReconnectingChannel,
+  ReconnectingOptions,
+  ReconnectOptions,
+  SendQueueOptions,
+} from "./reconnecting-channel.js";
+export { backoff, connectWithRetry } from "./reconnecting-channel.js";
 export { DEFAULT_SOCKET_MODE } from "./unix-socket-file.js";
