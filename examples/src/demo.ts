@@ -18,6 +18,10 @@ const EXAMPLES: Example[] = [
     file: "pipe-program2.ts",
     title: "@ipc/pipe: tutorial program 2, Pipe() one-way (sender) and two-way (talker)",
   },
+  {
+    file: "socket-server-clients.ts",
+    title: "@ipc/socket: tutorial program 3, a TCP server and 5 client processes at once",
+  },
 ];
 
 const EXAMPLE_TIMEOUT_MS = 30_000;
