@@ -17,7 +17,14 @@ export interface Mechanism {
   /** Messages are objects (`"object"`) or raw bytes (`"bytes"`). */
   payload: "object" | "bytes";
   /** How the peer is reached: the fork IPC channel, or a Unix socket. */
-  transport: "fork-json" | "fork-advanced" | "unix-socket" | "ipc-pipe";
+  transport:
+    | "fork-json"
+    | "fork-advanced"
+    | "unix-socket"
+    | "tcp-socket"
+    | "ipc-pipe"
+    | "ipc-socket-unix"
+    | "ipc-socket-tcp";
   /** The codec of @ipc mechanisms. */
   codec?: Codec<unknown>;
   link(endpoint: Endpoint): Link;
@@ -47,6 +54,14 @@ export const MECHANISMS: Mechanism[] = [
     label: "net Unix socket, hand-written framing",
     payload: "bytes",
     transport: "unix-socket",
+    link: ({ socket }) => handWrittenSocketLink(socket!),
+    bandwidthCount: 200,
+  },
+  {
+    id: "net-hand-tcp",
+    label: "net TCP loopback, hand-written framing",
+    payload: "bytes",
+    transport: "tcp-socket",
     link: ({ socket }) => handWrittenSocketLink(socket!),
     bandwidthCount: 200,
   },
@@ -84,6 +99,32 @@ export const MECHANISMS: Mechanism[] = [
     codec: bytes as Codec<unknown>,
     link: ({ channel }) => channelLink(channel!),
     bandwidthCount: 200,
+  },
+  {
+    id: "socket-unix-bytes",
+    label: "@ipc/socket Unix (bytes)",
+    payload: "bytes",
+    transport: "ipc-socket-unix",
+    codec: bytes as Codec<unknown>,
+    link: ({ channel }) => channelLink(channel!),
+    bandwidthCount: 200,
+  },
+  {
+    id: "socket-tcp-bytes",
+    label: "@ipc/socket TCP (bytes)",
+    payload: "bytes",
+    transport: "ipc-socket-tcp",
+    codec: bytes as Codec<unknown>,
+    link: ({ channel }) => channelLink(channel!),
+    bandwidthCount: 200,
+  },
+  {
+    id: "socket-tcp-json",
+    label: "@ipc/socket TCP (json)",
+    payload: "object",
+    transport: "ipc-socket-tcp",
+    codec: json,
+    link: ({ channel }) => channelLink(channel!),
   },
 ];
 

@@ -1,24 +1,38 @@
-// Benchmark peer: `peer.ts <mechanism> <phase> <count> [socket path]`.
+// Benchmark peer: `peer.ts <mechanism> <phase> <count> [address]`.
 // echo: sends every message straight back. sink: receives <count> messages, then sends one acknowledgement.
 
 import { once } from "node:events";
 import { connect } from "node:net";
 import { openParentPipe } from "@ipc/pipe";
+import { connect as connectSocket } from "@ipc/socket";
+import type { Link } from "./link.js";
 import { mechanismById } from "./mechanisms.js";
 
-const [id, phase, countText, path] = process.argv.slice(2);
+const [id, phase, countText, address] = process.argv.slice(2);
 const mechanism = mechanismById(id!);
 const count = Number(countText);
 
-let socket: ReturnType<typeof connect> | undefined;
-if (mechanism.transport === "unix-socket") {
-  socket = connect(path!);
-  await once(socket, "connect");
+async function open(): Promise<Link> {
+  switch (mechanism.transport) {
+    case "ipc-pipe":
+      return mechanism.link({ channel: openParentPipe(0, { codecs: [mechanism.codec] }) });
+    case "ipc-socket-unix":
+    case "ipc-socket-tcp":
+      return mechanism.link({ channel: await connectSocket(address!, { codec: mechanism.codec! }) });
+    case "unix-socket":
+    case "tcp-socket": {
+      const [host, port] = address!.split(":");
+      const socket = mechanism.transport === "unix-socket" ? connect(address!) : connect(Number(port), host);
+      await once(socket, "connect");
+      socket.setNoDelay(true);
+      return mechanism.link({ socket });
+    }
+    default:
+      return mechanism.link({ process });
+  }
 }
-const link =
-  mechanism.transport === "ipc-pipe"
-    ? mechanism.link({ channel: openParentPipe(0, { codecs: [mechanism.codec] }) })
-    : mechanism.link(socket ? { socket } : { process });
+
+const link = await open();
 await link.send(mechanism.payload === "bytes" ? new Uint8Array([0]) : { ready: true });
 
 if (phase === "echo") {

@@ -1,4 +1,4 @@
-// `pnpm bench [--quick | --long] [--only id,id] [--json file] [--svg file] [--no-pin]`
+// `pnpm bench [--quick | --long] [--only id,id] [--load] [--json file] [--svg file] [--no-pin]`
 import { type ChildProcess, execFileSync, spawn } from "node:child_process";
 import { once } from "node:events";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
@@ -7,7 +7,9 @@ import { availableParallelism, tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
+import { bytes } from "@ipc/core";
 import { forkWithPipes } from "@ipc/pipe";
+import { listen } from "@ipc/socket";
 import type { Link } from "./link.js";
 import { MECHANISMS, type Mechanism, smallMessage } from "./mechanisms.js";
 import { formatNumber, formatRatio, quantile } from "./stats.js";
@@ -41,6 +43,7 @@ const { values: flags } = parseArgs({
     json: { type: "string" },
     svg: { type: "string" },
     "no-pin": { type: "boolean", default: false },
+    load: { type: "boolean", default: false },
   },
 });
 const mode = flags.quick ? MODES.quick : flags.long ? MODES.long : MODES.standard;
@@ -50,6 +53,7 @@ const workDir = mkdtempSync(join(tmpdir(), "ipc-bench-"));
 interface Session {
   link: Link;
   child: ChildProcess;
+  cleanup?: () => Promise<void>;
 }
 
 async function startPeer(mechanism: Mechanism, phase: "echo" | "sink", count: number): Promise<Session> {
@@ -61,15 +65,29 @@ async function startPeer(mechanism: Mechanism, phase: "echo" | "sink", count: nu
       pipes: [{ codec: mechanism.codec! }],
     });
     session = { child: piped.process, link: mechanism.link({ channel: piped.channel() }) };
-  } else if (mechanism.transport === "unix-socket") {
-    const path = join(workDir, `${mechanism.id}-${phase}.sock`);
+  } else if (mechanism.transport === "unix-socket" || mechanism.transport === "tcp-socket") {
     const server = createServer();
-    server.listen(path);
+    if (mechanism.transport === "unix-socket") server.listen(join(workDir, `${mechanism.id}-${phase}.sock`));
+    else server.listen(0, "127.0.0.1");
     await once(server, "listening");
-    const child = spawn(process.execPath, [...args, path], { stdio: "inherit" });
+    const bound = server.address();
+    const address = typeof bound === "string" ? bound : `127.0.0.1:${bound!.port}`;
+    const child = spawn(process.execPath, [...args, address], { stdio: "inherit" });
     const [socket] = (await once(server, "connection")) as [Socket];
+    socket.setNoDelay(true);
     server.close();
     session = { child, link: mechanism.link({ socket }) };
+  } else if (mechanism.transport === "ipc-socket-unix" || mechanism.transport === "ipc-socket-tcp") {
+    const where =
+      mechanism.transport === "ipc-socket-unix" ? join(workDir, `${mechanism.id}-${phase}.sock`) : ":0";
+    const listener = await listen(where, { codec: mechanism.codec! });
+    const child = spawn(process.execPath, [...args, listener.address], { stdio: "inherit" });
+    const channel = await listener.accept();
+    session = {
+      child,
+      link: mechanism.link({ channel }),
+      cleanup: () => listener.close({ graceful: false }),
+    };
   } else {
     const child = spawn(process.execPath, args, {
       stdio: ["inherit", "inherit", "inherit", "ipc"],
@@ -86,6 +104,7 @@ async function finish(session: Session): Promise<void> {
   const exited = session.child.exitCode === null ? once(session.child, "exit") : Promise.resolve();
   await session.link.close();
   await exited;
+  await session.cleanup?.();
 }
 
 async function measureRoundTrip(mechanism: Mechanism, result: Result): Promise<void> {
@@ -197,6 +216,50 @@ function commandExists(command: string): boolean {
 }
 
 pin(process.pid, PARENT_CPU);
+const LOAD_PROCESSES = 2;
+const LOAD_CLIENTS_PER_PROCESS = 50;
+const LOAD = fileURLToPath(new URL("./load.ts", import.meta.url));
+
+/** Many clients at once against one @ipc/socket listener that echoes: round trips/s and latency. */
+async function runLoad(): Promise<void> {
+  const roundTrips = Math.max(50, Math.round(mode.roundTrips / 20));
+  console.log(
+    `\nLoad: ${LOAD_PROCESSES * LOAD_CLIENTS_PER_PROCESS} clients (${LOAD_PROCESSES} processes × ${LOAD_CLIENTS_PER_PROCESS}), ${roundTrips} ping-pongs of 64 B each, server echoes`,
+  );
+  console.log("transport  round trips/s  p50 µs  p99 µs");
+  for (const [label, where] of [
+    ["Unix", join(workDir, "load.sock")],
+    ["TCP", ":0"],
+  ] as const) {
+    const listener = await listen(where, { codec: bytes, maxConnections: 10_000 });
+    void (async () => {
+      for await (const channel of listener) {
+        void (async () => {
+          for await (const message of channel) await channel.send(message as Uint8Array);
+        })().catch(() => undefined);
+      }
+    })();
+    const children = Array.from({ length: LOAD_PROCESSES }, () => {
+      const child = spawn(
+        process.execPath,
+        [...process.execArgv, LOAD, listener.address, String(LOAD_CLIENTS_PER_PROCESS), String(roundTrips)],
+        { stdio: ["inherit", "inherit", "inherit", "ipc"], serialization: "advanced" },
+      );
+      pin(child.pid, PEER_CPU);
+      return once(child, "message").then(
+        ([report]) => report as { seconds: number; latencies: Float64Array },
+      );
+    });
+    const reports = await Promise.all(children);
+    await listener.close({ timeout: 2000 });
+    const all = reports.flatMap((report) => Array.from(report.latencies)).sort((a, b) => a - b);
+    const seconds = Math.max(...reports.map((report) => report.seconds));
+    console.log(
+      `${label.padEnd(9)}  ${formatNumber(all.length / seconds).padStart(13)}  ${formatNumber(quantile(all, 0.5)).padStart(6)}  ${formatNumber(quantile(all, 0.99)).padStart(6)}`,
+    );
+  }
+}
+
 const modeName = flags.quick ? "quick" : flags.long ? "long" : "standard";
 console.log(
   `@ipc benchmarks (${modeName}): ${mode.roundTrips} round trips, ${mode.oneWay} one-way small messages, Node ${process.version}, ${pinning ? `bench on CPU ${PARENT_CPU}, peers on CPU ${PEER_CPU}` : "not pinned"}\n`,
@@ -204,10 +267,11 @@ console.log(
 const results: Result[] = [];
 try {
   for (const mechanism of selected) results.push(await measure(mechanism));
+  printTable(results);
+  if (flags.load) await runLoad();
 } finally {
   rmSync(workDir, { recursive: true, force: true });
 }
-printTable(results);
 if (flags.json)
   writeFileSync(
     flags.json,

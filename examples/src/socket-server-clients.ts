@@ -21,9 +21,13 @@ if (process.argv[2] === "client") {
     }
   })();
   const clients = Array.from({ length: 5 }, (_, i) =>
-    spawn(process.execPath, [...process.execArgv, import.meta.filename, "client", server.address, `client${i}`], {
-      stdio: "inherit",
-    }),
+    spawn(
+      process.execPath,
+      [...process.execArgv, import.meta.filename, "client", server.address, `client${i}`],
+      {
+        stdio: "inherit",
+      },
+    ),
   );
   await Promise.all(clients.map((child) => new Promise((resolve) => child.once("exit", resolve))));
 }

@@ -244,7 +244,17 @@ function listenError(error: unknown, address: string): IpcError {
       syscall: system.syscall ?? "listen",
     });
   }
-  return toIpcError(error, `listen on ${address}`);
+  const wrapped = toIpcError(error, `listen on ${address}`);
+  const where = (error as { address?: unknown })?.address;
+  if (wrapped.path === undefined && typeof where === "string") {
+    return new IpcErrorClass(wrapped.code, wrapped.message, {
+      cause: error,
+      ...(wrapped.errno === undefined ? {} : { errno: wrapped.errno }),
+      ...(wrapped.syscall === undefined ? {} : { syscall: wrapped.syscall }),
+      path: where,
+    });
+  }
+  return wrapped;
 }
 
 function closedError(): IpcError {
