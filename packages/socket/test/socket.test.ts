@@ -1,6 +1,6 @@
-import { spawn } from "node:child_process";
+import { execFileSync, spawn } from "node:child_process";
 import { once } from "node:events";
-import { existsSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { connect as netConnect, type Socket } from "node:net";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -361,6 +361,48 @@ describe("dead peers", () => {
     await expect(client.receive({ timeout: 5000 })).rejects.toMatchObject({
       code: expect.stringMatching(/^ERR_IPC_(CLOSED|PEER_GONE)$/),
     });
+    await listener.close();
+  });
+});
+
+describe("TLS", () => {
+  it("carries messages over tls:// with Node's tls options, authkey on top", async () => {
+    const dir = createTempDir();
+    const key = join(dir, "key.pem");
+    const cert = join(dir, "cert.pem");
+    execFileSync(
+      "openssl",
+      [
+        "req",
+        "-x509",
+        "-newkey",
+        "rsa:2048",
+        "-nodes",
+        "-keyout",
+        key,
+        "-out",
+        cert,
+        "-subj",
+        "/CN=localhost",
+        "-addext",
+        "subjectAltName=DNS:localhost",
+        "-days",
+        "1",
+      ],
+      { stdio: "ignore" },
+    );
+    const listener = await listen("tls://localhost:0", {
+      tls: { key: readFileSync(key), cert: readFileSync(cert) },
+      authkey: "over-tls",
+    });
+    const client = await connect(listener.address, { tls: { ca: readFileSync(cert) }, authkey: "over-tls" });
+    const server = await listener.accept();
+    await client.send({ secret: "hello" });
+    expect(await server.receive()).toEqual({ secret: "hello" });
+    await expect(connect(listener.address, { timeout: 5000 })).rejects.toMatchObject({
+      code: SocketErrorCode.CONNECT,
+    });
+    await client.close();
     await listener.close();
   });
 });
