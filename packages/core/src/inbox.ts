@@ -8,6 +8,12 @@ export const DEFAULT_RECEIVE_HIGH_WATER_MARK_BYTES = 1024 * 1024;
 
 type Taken<T> = IteratorResult<T, undefined>;
 
+/** A waiting `take` (iterator form) or `receive` (value form). */
+interface Taker<T> {
+  readonly settlers: WaitSettlers<Taken<T> | T>;
+  readonly asValue: boolean;
+}
+
 /**
  * The receive half every channel shares: buffers frame payloads in arrival order, decodes each when it is
  * taken, and serves `receive()` and async iteration with abort and timeout. Guarantees: each payload is
@@ -20,7 +26,7 @@ export class Inbox<T> {
   readonly #frames: Uint8Array[] = [];
   #head = 0;
   #bufferedBytes = 0;
-  readonly #takers: WaitSettlers<Taken<T>>[] = [];
+  readonly #takers: Taker<T>[] = [];
   /** Set once no more frames will arrive: `null` for a clean end, else the error to report after the buffer. */
   #end: IpcError | null | undefined;
   #closedLocally = false;
@@ -73,34 +79,34 @@ export class Inbox<T> {
 
   /** Next message, or `done` when the channel ended cleanly or was closed locally. */
   take(options: ReceiveOptions | undefined): Promise<Taken<T>> {
-    try {
-      checkWaitOptions(options, "receive");
-    } catch (error) {
-      return Promise.reject(error);
-    }
-    if (this.#head < this.#frames.length) {
-      try {
-        return Promise.resolve({ done: false, value: this.#decode(this.#shift()) });
-      } catch (error) {
-        return Promise.reject(error);
-      }
-    }
-    const ended = this.#endResult();
-    if (ended !== undefined) return ended;
-    return cancellableWait<Taken<T>>("receive", options, (settlers) => {
-      this.#takers.push(settlers);
-      return () => {
-        const index = this.#takers.indexOf(settlers);
-        if (index >= 0) this.#takers.splice(index, 1);
-      };
-    });
+    return this.#take(options, false) as Promise<Taken<T>>;
   }
 
   /** Next message. @throws `ERR_IPC_CLOSED` at the end, and whatever ended the channel otherwise */
-  async receive(options: ReceiveOptions | undefined): Promise<T> {
-    const result = await this.take(options);
-    if (result.done) throw this.#closedError();
-    return result.value;
+  receive(options: ReceiveOptions | undefined): Promise<T> {
+    return this.#take(options, true) as Promise<T>;
+  }
+
+  // One path for both forms, so that receive() costs no extra promise over take().
+  #take(options: ReceiveOptions | undefined, asValue: boolean): Promise<Taken<T> | T> {
+    try {
+      checkWaitOptions(options, "receive");
+      if (this.#head < this.#frames.length) {
+        const value = this.#decode(this.#shift());
+        return Promise.resolve(asValue ? value : { done: false, value });
+      }
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    if (this.#closedLocally || this.#end !== undefined) return this.#ended(asValue);
+    return cancellableWait<Taken<T> | T>("receive", options, (settlers) => {
+      const taker: Taker<T> = { settlers, asValue };
+      this.#takers.push(taker);
+      return () => {
+        const index = this.#takers.indexOf(taker);
+        if (index >= 0) this.#takers.splice(index, 1);
+      };
+    });
   }
 
   #shift(): Uint8Array {
@@ -117,11 +123,12 @@ export class Inbox<T> {
     return payload;
   }
 
-  #deliver(payload: Uint8Array, taker: WaitSettlers<Taken<T>>): void {
+  #deliver(payload: Uint8Array, taker: Taker<T>): void {
     try {
-      taker.resolve({ done: false, value: this.#decode(payload) });
+      const value = this.#decode(payload);
+      taker.settlers.resolve(taker.asValue ? value : { done: false, value });
     } catch (error) {
-      taker.reject(error);
+      taker.settlers.reject(error);
     }
   }
 
@@ -129,16 +136,19 @@ export class Inbox<T> {
     return decodeWith(this.#codec, payload);
   }
 
-  #endResult(): Promise<Taken<T>> | undefined {
-    if (this.#closedLocally || this.#end === null) return Promise.resolve({ done: true, value: undefined });
-    if (this.#end !== undefined) return Promise.reject(this.#end);
-    return undefined;
+  /** What a take gets once nothing more will come: the end (`done`, or ERR_IPC_CLOSED for receive) or the error. */
+  #ended(asValue: boolean): Promise<Taken<T> | T> {
+    if (this.#closedLocally || this.#end === null) {
+      return asValue
+        ? Promise.reject(this.#closedError())
+        : Promise.resolve({ done: true, value: undefined });
+    }
+    return Promise.reject(this.#end);
   }
 
   #settleTakersAtEnd(): void {
     for (const taker of this.#takers.splice(0)) {
-      if (this.#closedLocally || this.#end === null) taker.resolve({ done: true, value: undefined });
-      else taker.reject(this.#end);
+      this.#ended(taker.asValue).then(taker.settlers.resolve, taker.settlers.reject);
     }
   }
 

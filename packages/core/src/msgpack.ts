@@ -14,7 +14,13 @@ export function createMsgpackCodec(options: MsgpackCodecOptions = {}): Codec<unk
   return {
     name: "msgpack",
     encode: (message) => packr.pack(message),
-    decode: (payload) => packr.unpack(payload),
+    // A Buffer view (no copy), so binary values come back as Buffers whatever the transport read into.
+    decode: (payload) =>
+      packr.unpack(
+        Buffer.isBuffer(payload)
+          ? payload
+          : Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength),
+      ),
   };
 }
 
