@@ -131,8 +131,8 @@ async function start(
     const channel = createStreamChannel(stream, {
       direction: pipe.direction,
       peerLife,
-      ...(pipe.codec === undefined ? {} : { codec: pipe.codec }),
-      ...(pipe.maxFrameSize === undefined ? {} : { maxFrameSize: pipe.maxFrameSize }),
+      codec: pipe.codec,
+      maxFrameSize: pipe.maxFrameSize,
     });
     return { direction: pipe.direction, channel, stream };
   });

@@ -52,12 +52,10 @@ export async function connect<T = unknown>(
     });
   }
   return createStreamChannel<T>(socket, {
-    ...(options.codec === undefined ? {} : { codec: options.codec }),
-    ...(options.maxFrameSize === undefined ? {} : { maxFrameSize: options.maxFrameSize }),
-    ...(options.idleTimeout === undefined ? {} : { idleTimeout: options.idleTimeout }),
-    ...(options.receiveHighWaterMark === undefined
-      ? {}
-      : { receiveHighWaterMark: options.receiveHighWaterMark }),
+    codec: options.codec,
+    maxFrameSize: options.maxFrameSize,
+    idleTimeout: options.idleTimeout,
+    receiveHighWaterMark: options.receiveHighWaterMark,
   });
 }
 

@@ -198,12 +198,10 @@ export class SocketListener<T> implements Listener<Channel<T>> {
       }
     }
     const channel = createStreamChannel<T>(socket, {
-      ...(options.codec === undefined ? {} : { codec: options.codec }),
-      ...(options.maxFrameSize === undefined ? {} : { maxFrameSize: options.maxFrameSize }),
-      ...(options.idleTimeout === undefined ? {} : { idleTimeout: options.idleTimeout }),
-      ...(options.receiveHighWaterMark === undefined
-        ? {}
-        : { receiveHighWaterMark: options.receiveHighWaterMark }),
+      codec: options.codec,
+      maxFrameSize: options.maxFrameSize,
+      idleTimeout: options.idleTimeout,
+      receiveHighWaterMark: options.receiveHighWaterMark,
     });
     this.#open.add(channel);
     void channel.closed.then(() => this.#open.delete(channel));
