@@ -74,6 +74,11 @@ export abstract class BaseChannel<T> implements Channel<T> {
     });
   }
 
+  /** Throws (nothing is sent) when a payload of `length` bytes may not be sent. */
+  protected checkOutgoing(length: number): void {
+    checkFrameSize(length, this.maxFrameSize, "send would write");
+  }
+
   /** True when the transport can take another frame now without exceeding its buffer. */
   protected abstract hasRoom(): boolean;
   /** Takes one frame payload for delivery, synchronously; copies it if `codec.borrowsInput` and it keeps it. */
@@ -103,7 +108,7 @@ export abstract class BaseChannel<T> implements Channel<T> {
     let payload: Uint8Array;
     try {
       payload = encodeWith(this.#codec, message);
-      checkFrameSize(payload.byteLength, this.maxFrameSize, "send would write");
+      this.checkOutgoing(payload.byteLength);
     } catch (error) {
       return Promise.reject(error);
     }

@@ -38,6 +38,7 @@ export {
   MAX_HANDSHAKE_MESSAGE_BYTES,
 } from "./handshake.js";
 export { DEFAULT_RECEIVE_HIGH_WATER_MARK_BYTES, Inbox } from "./inbox.js";
+export { joinChannels } from "./joined-channel.js";
 export type { MemoryChannelOptions } from "./memory-channel.js";
 export { createMemoryChannelPair } from "./memory-channel.js";
 export { SendGate } from "./send-gate.js";

@@ -9,6 +9,9 @@ export const COALESCE_LIMIT_BYTES = 16 * 1024;
 /** A write batch is flushed at once when it reaches this size, else at the end of the current tick. */
 export const WRITE_BATCH_BYTES = 64 * 1024;
 
+/** Bytes of whole frames an atomic-write channel queues before sends wait. */
+const ATOMIC_QUEUE_BYTES = 64 * 1024;
+
 /** Milliseconds a channel with a {@link PeerLife} waits to learn how its peer ended before reporting it. */
 export const PEER_EXIT_GRACE_MS = 250;
 
@@ -31,6 +34,12 @@ export interface StreamChannelOptions<T> extends BaseChannelOptions<T> {
    * `ERR_IPC_PEER_GONE`: detects half-open connections. Off by default.
    */
   idleTimeout?: number;
+  /**
+   * Every write(2) carries whole frames and at most this many bytes, one write at a time: with a pipe's
+   * PIPE_BUF, writes from several processes sharing a FIFO never interleave. A message whose frame is
+   * larger is refused with `ERR_IPC_FRAME_TOO_LARGE` (nothing is sent). Off by default.
+   */
+  atomicWriteBytes?: number;
 }
 
 /**
@@ -58,6 +67,11 @@ class StreamChannel<T> extends BaseChannel<T> {
   #ending = false;
   readonly #peerLife: PeerLife | undefined;
   readonly #receiveOnly: boolean;
+  readonly #atomicWriteBytes: number | undefined;
+  readonly #atomicQueue: Buffer[] = [];
+  #atomicQueued = 0;
+  #atomicInFlight = false;
+  #atomicDrained: (() => void)[] = [];
 
   constructor(stream: Duplex, options: StreamChannelOptions<T>) {
     super(options);
@@ -65,6 +79,16 @@ class StreamChannel<T> extends BaseChannel<T> {
     this.#decoder = new FrameDecoder(this.maxFrameSize);
     this.#peerLife = options.peerLife;
     this.#receiveOnly = options.direction === "receive";
+    this.#atomicWriteBytes = options.atomicWriteBytes;
+    if (
+      this.#atomicWriteBytes !== undefined &&
+      (!Number.isSafeInteger(this.#atomicWriteBytes) || this.#atomicWriteBytes < 5)
+    ) {
+      throw new IpcError(
+        IpcErrorCode.INVALID_ARGUMENT,
+        `atomicWriteBytes must be an integer of at least 5 bytes, got ${String(this.#atomicWriteBytes)}`,
+      );
+    }
     if (options.idleTimeout !== undefined) this.#watchIdle(options.idleTimeout);
     this.inbox.onSpace = () => stream.resume();
     stream.on("drain", () => this.gate.notify());
@@ -80,11 +104,31 @@ class StreamChannel<T> extends BaseChannel<T> {
   }
 
   protected hasRoom(): boolean {
+    if (this.#atomicWriteBytes !== undefined) return this.#atomicQueued < ATOMIC_QUEUE_BYTES;
     return !this.#stream.writableNeedDrain;
+  }
+
+  protected override checkOutgoing(length: number): void {
+    super.checkOutgoing(length);
+    const limit = this.#atomicWriteBytes;
+    if (limit !== undefined && frameHeaderSize(length) + length > limit) {
+      throw new IpcError(
+        IpcErrorCode.FRAME_TOO_LARGE,
+        `a ${length}-byte message cannot be written atomically: with several writers sharing this pipe, a frame (4-byte header included) must fit in ${limit} bytes (PIPE_BUF), or it could interleave with theirs. Send smaller messages, or use one writer and turn off shared writes`,
+      );
+    }
   }
 
   protected writeFrame(payload: Uint8Array): void {
     const length = payload.byteLength;
+    if (this.#atomicWriteBytes !== undefined) {
+      const frame = Buffer.allocUnsafe(frameHeaderSize(length) + length);
+      frame.set(payload, writeFrameHeader(frame, 0, length));
+      this.#atomicQueue.push(frame);
+      this.#atomicQueued += frame.byteLength;
+      this.#pumpAtomic();
+      return;
+    }
     if (length <= COALESCE_LIMIT_BYTES) {
       const needed = frameHeaderSize(length) + length;
       if (this.#batch === undefined || this.#batch.byteLength - this.#batchEnd < needed) {
@@ -115,6 +159,16 @@ class StreamChannel<T> extends BaseChannel<T> {
     this.#shutDown = true;
     const stream = this.#stream;
     this.#flush();
+    if (this.#atomicQueued > 0 && !stream.destroyed) {
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([
+        new Promise<void>((resolve) => this.#atomicDrained.push(resolve)),
+        new Promise<void>((resolve) => {
+          timer = setTimeout(resolve, timeoutMs);
+        }),
+      ]);
+      clearTimeout(timer);
+    }
     if (!stream.destroyed) {
       const finished = new Promise<void>((resolve) => {
         if (stream.writableFinished) return resolve();
@@ -174,6 +228,31 @@ class StreamChannel<T> extends BaseChannel<T> {
     };
     let timer = setTimeout(check, timeoutMs).unref();
     stream.once("close", () => clearTimeout(timer));
+  }
+
+  /** Writes queued whole frames, at most `atomicWriteBytes` per write, the next only once the last is done. */
+  #pumpAtomic(): void {
+    const stream = this.#stream;
+    if (this.#atomicInFlight || stream.destroyed || stream.writableEnded) return;
+    if (this.#atomicQueue.length === 0) {
+      for (const drained of this.#atomicDrained.splice(0)) drained();
+      return;
+    }
+    const limit = this.#atomicWriteBytes!;
+    let size = 0;
+    let count = 0;
+    while (count < this.#atomicQueue.length && size + this.#atomicQueue[count]!.byteLength <= limit) {
+      size += this.#atomicQueue[count]!.byteLength;
+      count += 1;
+    }
+    const frames = this.#atomicQueue.splice(0, count);
+    this.#atomicQueued -= size;
+    this.#atomicInFlight = true;
+    stream.write(count === 1 ? frames[0]! : Buffer.concat(frames, size), () => {
+      this.#atomicInFlight = false;
+      this.gate.notify();
+      this.#pumpAtomic();
+    });
   }
 
   #scheduleFlush(): void {
