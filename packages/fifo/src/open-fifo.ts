@@ -2,7 +2,9 @@ import { closeSync, constants, fstatSync, openSync } from "node:fs";
 import { Socket } from "node:net";
 import {
   type Channel,
+  type ChannelEnd,
   type ChannelOptions,
+  type CloseOptions,
   cancellableWait,
   checkWaitOptions,
   createStreamChannel,
@@ -66,9 +68,16 @@ export async function openFifoReader<T = unknown>(
         maxFrameSize: options.maxFrameSize,
       },
     );
-  const reader = options.persistent ? new ServingFifoReader<T>(open, options.onWriterGone) : open();
-  if (owned) void reader.closed.then(() => removeFifo(path));
-  return reader;
+  let reader: Receiver<T>;
+  if (options.persistent) {
+    // A second read descriptor that is never read keeps the FIFO open between writers: writers can
+    // always open, and what one writes before the reader reopens is not thrown away with the last reader.
+    const keeper = openEnd(path, constants.O_RDONLY);
+    reader = new ServingFifoReader<T>(open, options.onWriterGone, () => closeQuietly(keeper));
+  } else {
+    reader = open();
+  }
+  return owned ? removedOnClose(reader, path) : reader;
 }
 
 /**
@@ -96,8 +105,7 @@ export async function openFifoWriter<T = unknown>(
     maxFrameSize: options.maxFrameSize,
     atomicWriteBytes: options.shared ? PIPE_BUF_BYTES : undefined,
   });
-  if (owned) void channel.closed.then(() => removeFifo(path));
-  return channel;
+  return owned ? removedOnClose(channel, path) : channel;
 }
 
 /** Options for {@link openFifoPair}. */
@@ -201,6 +209,24 @@ function openError(error: NodeJS.ErrnoException, path: string): IpcError {
     default:
       return new IpcError(IpcErrorCode.SYSTEM, `open ${path}: ${error.message}`, details);
   }
+}
+
+/** `end`, whose `close()` also removes the FIFO it created (as does any other way it closes). */
+function removedOnClose<E extends ChannelEnd>(end: E, path: string): E {
+  void end.closed.then(() => removeFifo(path));
+  let closing: Promise<void> | undefined;
+  const close = (options?: CloseOptions) => {
+    closing ??= end.close(options).then(() => removeFifo(path));
+    return closing;
+  };
+  return new Proxy(end, {
+    get(target, property) {
+      if (property === "close") return close;
+      if (property === Symbol.asyncDispose) return () => close();
+      const value = Reflect.get(target, property, target);
+      return typeof value === "function" ? value.bind(target) : value;
+    },
+  });
 }
 
 function closeQuietly(fd: number): void {

@@ -24,9 +24,17 @@ export class ServingFifoReader<T> implements Receiver<T> {
   #settleClosed!: (info: CloseInfo) => void;
   readonly closed: Promise<CloseInfo>;
 
-  constructor(open: () => Receiver<T>, onWriterGone?: (error: IpcError) => void) {
+  readonly #release: () => void;
+
+  /** `release` runs once the reader has closed (it frees the descriptor that keeps the FIFO open). */
+  constructor(
+    open: () => Receiver<T>,
+    onWriterGone: ((error: IpcError) => void) | undefined,
+    release: () => void,
+  ) {
     this.#open = open;
     this.#onWriterGone = onWriterGone;
+    this.#release = release;
     this.#current = open();
     this.closed = new Promise((resolve) => {
       this.#settleClosed = resolve;
@@ -76,6 +84,7 @@ export class ServingFifoReader<T> implements Receiver<T> {
     this.#closing ??= (async () => {
       this.#state = "closing";
       await this.#current.close(options);
+      this.#release();
       this.#state = "closed";
       this.#settleClosed({ initiator: "local" });
     })();
