@@ -16,7 +16,7 @@ export interface Mechanism {
   label: string;
   /** Messages are objects (`"object"`) or raw bytes (`"bytes"`). */
   payload: "object" | "bytes";
-  /** How the peer is reached: the fork IPC channel, or a Unix socket. */
+  /** How the peer is reached: Node's fork IPC channel, a socket, an @ipc transport. */
   transport:
     | "fork-json"
     | "fork-advanced"
@@ -24,7 +24,8 @@ export interface Mechanism {
     | "tcp-socket"
     | "ipc-pipe"
     | "ipc-socket-unix"
-    | "ipc-socket-tcp";
+    | "ipc-socket-tcp"
+    | "ipc-fifo";
   /** The codec of @ipc mechanisms. */
   codec?: Codec<unknown>;
   link(endpoint: Endpoint): Link;
@@ -114,6 +115,15 @@ export const MECHANISMS: Mechanism[] = [
     label: "@ipc/socket TCP (bytes)",
     payload: "bytes",
     transport: "ipc-socket-tcp",
+    codec: bytes as Codec<unknown>,
+    link: ({ channel }) => channelLink(channel!),
+    bandwidthCount: 200,
+  },
+  {
+    id: "fifo-bytes",
+    label: "@ipc/fifo pair (bytes)",
+    payload: "bytes",
+    transport: "ipc-fifo",
     codec: bytes as Codec<unknown>,
     link: ({ channel }) => channelLink(channel!),
     bandwidthCount: 200,

@@ -3,6 +3,7 @@
 
 import { once } from "node:events";
 import { connect } from "node:net";
+import { openFifoPair } from "@ipc/fifo";
 import { openParentPipe } from "@ipc/pipe";
 import { connect as connectSocket } from "@ipc/socket";
 import type { Link } from "./link.js";
@@ -16,6 +17,10 @@ async function open(): Promise<Link> {
   switch (mechanism.transport) {
     case "ipc-pipe":
       return mechanism.link({ channel: openParentPipe(0, { codecs: [mechanism.codec] }) });
+    case "ipc-fifo": {
+      const [toPeer, toParent] = address!.split(",") as [string, string];
+      return mechanism.link({ channel: await openFifoPair(toPeer, toParent, { codec: mechanism.codec! }) });
+    }
     case "ipc-socket-unix":
     case "ipc-socket-tcp":
       return mechanism.link({ channel: await connectSocket(address!, { codec: mechanism.codec! }) });

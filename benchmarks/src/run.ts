@@ -8,6 +8,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { bytes } from "@ipc/core";
+import { createFifo, openFifoPair } from "@ipc/fifo";
 import { forkWithPipes } from "@ipc/pipe";
 import { listen } from "@ipc/socket";
 import type { Link } from "./link.js";
@@ -56,6 +57,8 @@ interface Session {
   cleanup?: () => Promise<void>;
 }
 
+let sessionNumber = 0;
+
 async function startPeer(mechanism: Mechanism, phase: "echo" | "sink", count: number): Promise<Session> {
   const peerArgs = [mechanism.id, phase, String(count)];
   const args = [...process.execArgv, PEER, ...peerArgs];
@@ -77,6 +80,14 @@ async function startPeer(mechanism: Mechanism, phase: "echo" | "sink", count: nu
     socket.setNoDelay(true);
     server.close();
     session = { child, link: mechanism.link({ socket }) };
+  } else if (mechanism.transport === "ipc-fifo") {
+    sessionNumber += 1;
+    const toPeer = join(workDir, `${mechanism.id}-${sessionNumber}-to-peer.fifo`);
+    const toParent = join(workDir, `${mechanism.id}-${sessionNumber}-to-parent.fifo`);
+    await Promise.all([createFifo(toPeer), createFifo(toParent)]);
+    const child = spawn(process.execPath, [...args, `${toPeer},${toParent}`], { stdio: "inherit" });
+    const channel = await openFifoPair(toParent, toPeer, { codec: mechanism.codec!, timeout: 30_000 });
+    session = { child, link: mechanism.link({ channel }) };
   } else if (mechanism.transport === "ipc-socket-unix" || mechanism.transport === "ipc-socket-tcp") {
     const where =
       mechanism.transport === "ipc-socket-unix" ? join(workDir, `${mechanism.id}-${phase}.sock`) : ":0";

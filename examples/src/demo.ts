@@ -22,6 +22,10 @@ const EXAMPLES: Example[] = [
     file: "socket-server-clients.ts",
     title: "@ipc/socket: tutorial program 3, a TCP server and 5 client processes at once",
   },
+  {
+    file: "fifo-two-processes.ts",
+    title: "@ipc/fifo: two independent processes talk over a pair of named pipes",
+  },
 ];
 
 const EXAMPLE_TIMEOUT_MS = 30_000;
