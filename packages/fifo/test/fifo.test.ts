@@ -1,7 +1,16 @@
 import { spawn } from "node:child_process";
-import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import {
+  chmodSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from "node:fs";
 import { readFile } from "node:fs/promises";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { bytes, type IpcError, IpcErrorCode } from "@ipc/core";
 import {
@@ -62,30 +71,55 @@ describe("creating FIFOs", () => {
     expect(statSync(join(dir, "kept.fifo")).isFIFO()).toBe(true);
   });
 
-  it("reports ERR_IPC_FIFO_PERMISSION to another user, as the mode is 0600", async () => {
-    if (process.getuid?.() !== 0) return; // Needs root to start a process as another user.
-    const dir = createTempDir();
-    const path = join(dir, "private.fifo");
-    await createFifo(path);
-    // The directory must be searchable by the other user for the FIFO's own mode to be what decides.
-    const { chmodSync } = await import("node:fs");
-    chmodSync(dir, 0o711);
-    for (const role of ["reader", "writer"]) {
-      const child = spawn(process.execPath, [...TYPESCRIPT_NODE_ARGS, fixture("open-as.ts"), role, path], {
-        stdio: ["ignore", "pipe", "inherit"],
-        uid: 65534,
-        gid: 65534,
-      });
-      trackChild(child);
-      let output = "";
-      child.stdout.setEncoding("utf8").on("data", (text: string) => {
-        output += text;
-      });
-      await new Promise((resolve) => child.once("exit", resolve));
-      expect(output.trim()).toBe(FifoErrorCode.PERMISSION);
+  it("keeps a FIFO private: another user gets EACCES, which @ipc/fifo reports as ERR_IPC_FIFO_PERMISSION", async () => {
+    if (process.getuid?.() !== 0) return; // Starting a process as another user needs root.
+    // A directory anyone may traverse, so that the FIFO's own mode is what decides.
+    const dir = mkdtempSync(join("/tmp", "ipc-fifo-perm-"));
+    try {
+      chmodSync(dir, 0o711);
+      const path = join(dir, "private.fifo");
+      await createFifo(path);
+      const asNobody = (args: string[], env: NodeJS.ProcessEnv = {}) => {
+        const child = spawn(process.execPath, args, {
+          stdio: ["ignore", "pipe", "inherit"],
+          uid: 65534,
+          gid: 65534,
+          env: { ...process.env, TMPDIR: "/tmp", ...env },
+        });
+        trackChild(child);
+        let output = "";
+        child.stdout.setEncoding("utf8").on("data", (text: string) => {
+          output += text;
+        });
+        return new Promise<string>((resolve) => child.once("exit", () => resolve(output.trim())));
+      };
+      // Plain Node first: the mode itself keeps the other user out.
+      const probe = `try { require("fs").openSync(${JSON.stringify(path)}, require("fs").constants.O_RDONLY | require("fs").constants.O_NONBLOCK); console.log("opened") } catch (e) { console.log(e.code) }`;
+      expect(await asNobody(["-e", probe])).toBe("EACCES");
+      // Then through @ipc/fifo, when this checkout is readable by that user (it may sit in a private directory).
+      if (readableByOthers(fixture("open-as.ts"))) {
+        for (const role of ["reader", "writer"]) {
+          expect(await asNobody([...TYPESCRIPT_NODE_ARGS, fixture("open-as.ts"), role, path])).toBe(
+            FifoErrorCode.PERMISSION,
+          );
+        }
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 });
+
+/** True when every directory above `file` can be traversed, and `file` read, by other users. */
+function readableByOthers(file: string): boolean {
+  let path = file;
+  if ((statSync(path).mode & 0o004) === 0) return false;
+  while (path !== dirname(path)) {
+    path = dirname(path);
+    if ((statSync(path).mode & 0o001) === 0) return false;
+  }
+  return true;
+}
 
 describe("opening without blocking", () => {
   it("keeps 16 writers waiting for readers while fs.promises.readFile still completes at once", async () => {
