@@ -1,0 +1,83 @@
+import type { ChildProcess } from "node:child_process";
+import { IpcError, toIpcError } from "@ipc/core";
+import { SignalErrorCode } from "./errors.js";
+import { type SignalName, signalName, signalNumber } from "./signal-names.js";
+
+/** Whom to signal: a pid, a child process, or a whole process group. */
+export type SignalTarget = number | ChildProcess | { group: number };
+
+/**
+ * Sends `signal` (a name or a number) to a process, a child, or every process of a group.
+ * @throws `ERR_IPC_SIGNAL_UNKNOWN`, `ERR_IPC_SIGNAL_INVALID_PID`, `ERR_IPC_SIGNAL_NO_PROCESS`,
+ * `ERR_IPC_SIGNAL_PERMISSION`
+ */
+export function sendSignal(target: SignalTarget, signal: SignalName | number = "SIGTERM"): void {
+  const number = typeof signal === "number" && signal === 0 ? 0 : signalNumber(signal);
+  const { pid, describe } = resolveTarget(target);
+  try {
+    process.kill(pid, number);
+  } catch (error) {
+    throw killError(error, describe, number === 0 ? "signal 0" : signalName(number));
+  }
+}
+
+/** True while process `pid` exists (even if this process may not signal it). */
+export function isAlive(pid: number): boolean {
+  checkPid(pid);
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === "EPERM";
+  }
+}
+
+function resolveTarget(target: SignalTarget): { pid: number; describe: string } {
+  if (typeof target === "number") {
+    checkPid(target);
+    return { pid: target, describe: `process ${target}` };
+  }
+  if ("group" in target) {
+    checkPid(target.group);
+    return { pid: -target.group, describe: `process group ${target.group}` };
+  }
+  if (target.pid === undefined) {
+    throw new IpcError(
+      SignalErrorCode.NO_PROCESS,
+      "that child process never started, so it cannot be signalled",
+    );
+  }
+  return { pid: target.pid, describe: `child process ${target.pid}` };
+}
+
+function checkPid(pid: number): void {
+  if (!Number.isSafeInteger(pid) || pid <= 0) {
+    throw new IpcError(
+      SignalErrorCode.INVALID_PID,
+      `${String(pid)} is not a process id: pass a positive integer (to signal a group, pass { group: pgid })`,
+    );
+  }
+}
+
+function killError(error: unknown, describe: string, signal: string): IpcError {
+  const errno = (error as NodeJS.ErrnoException).code;
+  if (errno === "ESRCH") {
+    return new IpcError(
+      SignalErrorCode.NO_PROCESS,
+      `cannot send ${signal} to ${describe}: it does not exist (any more)`,
+      {
+        cause: error,
+        errno,
+        syscall: "kill",
+      },
+    );
+  }
+  if (errno === "EPERM") {
+    return new IpcError(
+      SignalErrorCode.PERMISSION,
+      `not allowed to send ${signal} to ${describe}: it belongs to another user`,
+      { cause: error, errno, syscall: "kill" },
+    );
+  }
+  return toIpcError(error, `send ${signal} to ${describe}`);
+}

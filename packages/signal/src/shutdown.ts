@@ -1,0 +1,167 @@
+import { IpcError, IpcErrorCode } from "@ipc/core";
+import { onSignal, type SignalDisposer } from "./listen.js";
+import { listenableSignal, type SignalName, signalNumber } from "./signal-names.js";
+
+/** Milliseconds one shutdown step may take before the next one starts. */
+export const DEFAULT_STEP_TIMEOUT_MS = 5_000;
+/** Milliseconds the whole shutdown may take before the process exits regardless. */
+export const DEFAULT_SHUTDOWN_DEADLINE_MS = 10_000;
+/** Signals that start the shutdown unless `configureShutdown` says otherwise. */
+export const DEFAULT_SHUTDOWN_SIGNALS: readonly SignalName[] = ["SIGTERM", "SIGINT", "SIGHUP"];
+
+/** Why the shutdown runs: a signal, or a call to {@link shutdown}. */
+export interface ShutdownReason {
+  signal?: SignalName;
+  /** Text given to `shutdown({ reason })`. */
+  reason?: string;
+}
+
+/** A clean-up step. */
+export type ShutdownStep = (why: ShutdownReason) => unknown;
+
+/** Options for {@link onShutdown}. */
+export interface ShutdownStepOptions {
+  /** Used in messages about the step. */
+  name?: string;
+  /** Milliseconds before the step is given up and the next one runs. @default 5000 */
+  timeoutMs?: number;
+}
+
+/** Process-wide shutdown settings for {@link configureShutdown}. */
+export interface ShutdownSettings {
+  /** @default ["SIGTERM", "SIGINT", "SIGHUP"] */
+  signals?: readonly SignalName[];
+  /** @default 10000 */
+  deadlineMs?: number;
+  /** Exit code after a signal; by default the shell's 128 + signal number. */
+  exitCode?: number;
+  /** Where progress and problems are reported. @default writes to stderr */
+  log?: (message: string) => void;
+}
+
+interface Step {
+  run: ShutdownStep;
+  name: string;
+  timeoutMs: number;
+}
+
+const steps: Step[] = [];
+let settings: Required<Omit<ShutdownSettings, "exitCode">> & { exitCode?: number } = {
+  signals: DEFAULT_SHUTDOWN_SIGNALS,
+  deadlineMs: DEFAULT_SHUTDOWN_DEADLINE_MS,
+  log: (message) => process.stderr.write(`${message}\n`),
+};
+let listening: SignalDisposer | undefined;
+let running: Promise<void> | undefined;
+
+/**
+ * Registers a clean-up step. Steps run once, in reverse order of registration, each within its time
+ * limit, when one of the shutdown signals arrives (or `shutdown()` is called); then the process exits.
+ * Returns a disposer; when no step is left, the signals get Node's default behaviour back.
+ */
+export function onShutdown(run: ShutdownStep, options: ShutdownStepOptions = {}): SignalDisposer {
+  const step: Step = {
+    run,
+    name: options.name ?? (run.name || `step ${steps.length + 1}`),
+    timeoutMs: options.timeoutMs ?? DEFAULT_STEP_TIMEOUT_MS,
+  };
+  steps.push(step);
+  listen();
+  let disposed = false;
+  const dispose = () => {
+    if (disposed) return;
+    disposed = true;
+    const index = steps.indexOf(step);
+    if (index >= 0) steps.splice(index, 1);
+    if (steps.length === 0 && running === undefined) unlisten();
+  };
+  return Object.assign(dispose, { [Symbol.dispose]: dispose });
+}
+
+/** Changes the process-wide shutdown settings (signals, deadline, exit code, log). */
+export function configureShutdown(options: ShutdownSettings): void {
+  const signals = (options.signals ?? settings.signals).map((signal) => listenableSignal(signal));
+  settings = { ...settings, ...options, signals };
+  if (listening !== undefined) {
+    unlisten();
+    listen();
+  }
+}
+
+/** Runs the shutdown now (once); unless `exit: false`, then exits with `exitCode` (0). */
+export function shutdown(
+  options: { exitCode?: number; reason?: string; exit?: boolean } = {},
+): Promise<void> {
+  return start(
+    { reason: options.reason ?? "shutdown() was called" },
+    options.exit === false ? undefined : (options.exitCode ?? 0),
+  );
+}
+
+/** True once a shutdown has begun. */
+export function isShuttingDown(): boolean {
+  return running !== undefined;
+}
+
+function listen(): void {
+  listening ??= onSignal(settings.signals, (signal) => {
+    if (running !== undefined) {
+      // A second signal: the user insists.
+      settings.log(`${signal} again: exiting now without waiting for the remaining shutdown steps`);
+      process.exit(128 + signalNumber(signal));
+    }
+    void start({ signal }, settings.exitCode ?? 128 + signalNumber(signal));
+  });
+}
+
+function unlisten(): void {
+  listening?.();
+  listening = undefined;
+}
+
+function start(why: ShutdownReason, exitCode: number | undefined): Promise<void> {
+  running ??= (async () => {
+    const deadline =
+      exitCode === undefined
+        ? undefined
+        : setTimeout(() => {
+            settings.log(`shutdown took longer than ${settings.deadlineMs} ms: exiting now`);
+            process.exit(exitCode);
+          }, settings.deadlineMs);
+    for (const step of [...steps].reverse()) await runStep(step, why);
+    clearTimeout(deadline);
+    if (exitCode !== undefined) process.exit(exitCode);
+  })();
+  return running;
+}
+
+async function runStep(step: Step, why: ShutdownReason): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const limit = new Promise<"timeout">((resolve) => {
+    timer = setTimeout(() => resolve("timeout"), step.timeoutMs);
+  });
+  try {
+    const outcome = await Promise.race([Promise.resolve().then(() => step.run(why)), limit]);
+    if (outcome === "timeout") {
+      settings.log(`shutdown step "${step.name}" took more than ${step.timeoutMs} ms; moving on`);
+    }
+  } catch (error) {
+    settings.log(
+      `shutdown step "${step.name}" failed: ${error instanceof Error ? error.message : String(error)}`,
+    );
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** @internal For tests in one process: forget every step and setting. */
+export function resetShutdownForTests(): void {
+  if (running !== undefined) throw new IpcError(IpcErrorCode.UNSUPPORTED, "a shutdown is running");
+  steps.length = 0;
+  unlisten();
+  settings = {
+    signals: DEFAULT_SHUTDOWN_SIGNALS,
+    deadlineMs: DEFAULT_SHUTDOWN_DEADLINE_MS,
+    log: (message) => process.stderr.write(`${message}\n`),
+  };
+}
