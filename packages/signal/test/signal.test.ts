@@ -144,7 +144,10 @@ describe("graceful shutdown", () => {
 describe("forwarding", () => {
   it("passes SIGTERM from a supervisor on to its children", async () => {
     const supervisor = start("supervisor.ts");
-    await until(() => supervisor.output().includes("ready"), "the supervisor");
+    await until(
+      () => supervisor.output().includes("ready") && supervisor.output().split("listening").length === 3,
+      "the supervisor and its children to listen",
+    );
     sendSignal(supervisor.child, "SIGTERM");
     expect(await supervisor.exited).toEqual({ code: 0, signal: null });
     const got = supervisor.lines().filter((line) => line.includes("got SIGTERM"));
@@ -154,7 +157,7 @@ describe("forwarding", () => {
 
   it("signals every process of a group", async () => {
     const leader = start("group-leader.ts", [], { detached: true });
-    await until(() => leader.output().includes("ready"), "the group to start");
+    await until(() => leader.output().split("listening").length === 4, "the three members to listen");
     sendSignal({ group: leader.child.pid! }, "SIGUSR2");
     await until(
       () => leader.lines().filter((line) => line.includes("got SIGUSR2")).length === 3,
