@@ -10,6 +10,7 @@ import { parseArgs } from "node:util";
 import { bytes } from "@ipc/core";
 import { createFifo, openFifoPair } from "@ipc/fifo";
 import { forkWithPipes } from "@ipc/pipe";
+import { onSignal, sendSignal } from "@ipc/signal";
 import { listen } from "@ipc/socket";
 import type { Link } from "./link.js";
 import { MECHANISMS, type Mechanism, smallMessage } from "./mechanisms.js";
@@ -227,6 +228,39 @@ function commandExists(command: string): boolean {
 }
 
 pin(process.pid, PARENT_CPU);
+const SIGNAL_ECHO = fileURLToPath(new URL("./signal-echo.ts", import.meta.url));
+
+/** SIGUSR2 to a peer that answers with SIGUSR2: the round trip of a signal between two processes. */
+async function measureSignalRoundTrip(): Promise<void> {
+  const child = spawn(process.execPath, [...process.execArgv, SIGNAL_ECHO], {
+    stdio: ["inherit", "pipe", "inherit"],
+  });
+  pin(child.pid, PEER_CPU);
+  await once(child.stdout!, "data"); // "ready": its handler is installed
+  let answered: (() => void) | undefined;
+  const stop = onSignal("SIGUSR2", () => answered?.());
+  const roundTrip = () =>
+    new Promise<void>((resolve) => {
+      answered = resolve;
+      sendSignal(child, "SIGUSR2");
+    });
+  for (let i = 0; i < mode.warmup / 10; i += 1) await roundTrip();
+  const count = mode.roundTrips / 10;
+  const samples: number[] = [];
+  for (let i = 0; i < count; i += 1) {
+    const start = process.hrtime.bigint();
+    await roundTrip();
+    samples.push(Number(process.hrtime.bigint() - start) / 1000);
+  }
+  stop();
+  child.kill("SIGTERM");
+  await once(child, "exit");
+  samples.sort((a, b) => a - b);
+  console.log(
+    `\nSignal round trip (SIGUSR2 there, SIGUSR2 back, ${count} times): p50 ${formatNumber(quantile(samples, 0.5))} µs, p99 ${formatNumber(quantile(samples, 0.99))} µs`,
+  );
+}
+
 const LOAD_PROCESSES = 2;
 const LOAD_CLIENTS_PER_PROCESS = 50;
 const LOAD = fileURLToPath(new URL("./load.ts", import.meta.url));
@@ -279,6 +313,7 @@ const results: Result[] = [];
 try {
   for (const mechanism of selected) results.push(await measure(mechanism));
   printTable(results);
+  if (!flags.only || flags.only.split(",").includes("signal")) await measureSignalRoundTrip();
   if (flags.load) await runLoad();
 } finally {
   rmSync(workDir, { recursive: true, force: true });

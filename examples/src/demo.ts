@@ -26,6 +26,8 @@ const EXAMPLES: Example[] = [
     file: "fifo-two-processes.ts",
     title: "@ipc/fifo: two independent processes talk over a pair of named pipes",
   },
+  { file: "signal-parent-child.ts", title: "@ipc/signal: a parent and a child coordinate with signals" },
+  { file: "signal-graceful-service.ts", title: "@ipc/signal: a service shuts down gracefully on SIGTERM" },
 ];
 
 const EXAMPLE_TIMEOUT_MS = 30_000;
