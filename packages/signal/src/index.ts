@@ -1,3 +1,4 @@
+export { onDoorbell } from "./doorbell.js";
 export type { SignalErrorCodeString } from "./errors.js";
 export { SignalErrorCode } from "./errors.js";
 export { DEFAULT_FORWARDED_SIGNALS, forwardSignals } from "./forward.js";

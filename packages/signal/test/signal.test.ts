@@ -6,6 +6,7 @@ import { IpcErrorCode } from "@ipc/core";
 import {
   forwardSignals,
   isAlive,
+  onDoorbell,
   onSignal,
   SignalErrorCode,
   sendSignal,
@@ -181,6 +182,14 @@ describe("forwarding", () => {
 });
 
 describe("listeners in this process", () => {
+  it("gives Node's default action back once the last handler is disposed", async () => {
+    const child = start("dispose-then-wait.ts");
+    await until(() => child.output().includes("disposed"), "the child to dispose its handler");
+    sendSignal(child.child, "SIGTERM");
+    expect(await child.exited).toEqual({ code: null, signal: "SIGTERM" });
+    expect(child.output()).not.toContain("handled");
+  });
+
   it("handles signals until disposed, and leaves no listener behind", async () => {
     const seen: string[] = [];
     const before = process.listenerCount("SIGUSR2");
@@ -222,6 +231,31 @@ describe("listeners in this process", () => {
     await iterating;
     expect(seen).toEqual(["SIGUSR2", "SIGUSR2"]);
     expect(process.listenerCount("SIGUSR2")).toBe(0);
+  });
+});
+
+describe("doorbell", () => {
+  it("drains once per ring, merges rings that come during a drain, never overlaps drains", async () => {
+    const mailbox: string[] = [];
+    const read: string[] = [];
+    let active = 0;
+    let overlapped = false;
+    using _bell = onDoorbell("SIGUSR2", async () => {
+      active += 1;
+      overlapped ||= active > 1;
+      await new Promise((resolve) => setTimeout(resolve, 30));
+      read.push(...mailbox.splice(0));
+      active -= 1;
+    });
+    mailbox.push("one");
+    process.kill(process.pid, "SIGUSR2");
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    mailbox.push("two", "three");
+    process.kill(process.pid, "SIGUSR2");
+    process.kill(process.pid, "SIGUSR2");
+    await until(() => read.length === 3, "every message to be read");
+    expect(read).toEqual(["one", "two", "three"]);
+    expect(overlapped).toBe(false);
   });
 });
 
