@@ -1,4 +1,3 @@
-import { IpcError, IpcErrorCode } from "@ipc/core";
 import { onSignal, type SignalDisposer } from "./listen.js";
 import { listenableSignal, type SignalName, signalNumber } from "./signal-names.js";
 
@@ -152,16 +151,4 @@ async function runStep(step: Step, why: ShutdownReason): Promise<void> {
   } finally {
     clearTimeout(timer);
   }
-}
-
-/** @internal For tests in one process: forget every step and setting. */
-export function resetShutdownForTests(): void {
-  if (running !== undefined) throw new IpcError(IpcErrorCode.UNSUPPORTED, "a shutdown is running");
-  steps.length = 0;
-  unlisten();
-  settings = {
-    signals: DEFAULT_SHUTDOWN_SIGNALS,
-    deadlineMs: DEFAULT_SHUTDOWN_DEADLINE_MS,
-    log: (message) => process.stderr.write(`${message}\n`),
-  };
 }
