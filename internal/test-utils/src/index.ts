@@ -8,4 +8,10 @@ export {
   TYPESCRIPT_NODE_ARGS,
   trackChild,
 } from "./spawn-peer.js";
-export { createTempDir, leftoverTempDirs, removeTempDirs, TEMP_DIR_PREFIX } from "./temp-dir.js";
+export {
+  createTempDir,
+  leftoverSharedMemory,
+  leftoverTempDirs,
+  removeTempDirs,
+  TEMP_DIR_PREFIX,
+} from "./temp-dir.js";

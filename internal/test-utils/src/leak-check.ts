@@ -1,7 +1,7 @@
 import { afterAll, afterEach, beforeAll } from "vitest";
 import { childProcessIds, newDescriptors, openChannelDescriptors } from "./leaks.js";
 import { stopAllPeers } from "./spawn-peer.js";
-import { leftoverTempDirs, removeTempDirs } from "./temp-dir.js";
+import { leftoverSharedMemory, leftoverTempDirs, removeTempDirs } from "./temp-dir.js";
 
 // Vitest setup file: every test file must end with no child processes, no extra sockets or pipes, and no
 // temp directories. Peers and temp dirs are cleaned after each test; leftovers fail the file.
@@ -26,6 +26,8 @@ afterAll(async () => {
   if (children.length > 0) problems.push(`child processes still running: ${children.join(", ")}`);
   const descriptors = await newDescriptors(baseline);
   if (descriptors.length > 0) problems.push(`descriptors still open: ${descriptors.join("; ")}`);
+  const segments = leftoverSharedMemory();
+  if (segments.length > 0) problems.push(`shared-memory segments left in /dev/shm: ${segments.join(", ")}`);
   const dirs = leftoverTempDirs();
   if (dirs.length > 0) problems.push(`temp directories left behind: ${dirs.join(", ")}`);
   if (problems.length > 0) throw new Error(`leak check failed:\n${problems.join("\n")}`);

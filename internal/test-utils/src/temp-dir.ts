@@ -26,3 +26,12 @@ export function leftoverTempDirs(): string[] {
     .filter((name) => name.startsWith(TEMP_DIR_PREFIX))
     .map((name) => join(tmpdir(), name));
 }
+
+/** Shared-memory segments named with this process's prefix that are still in /dev/shm (Linux). */
+export function leftoverSharedMemory(): string[] {
+  try {
+    return readdirSync("/dev/shm").filter((name) => name.startsWith(TEMP_DIR_PREFIX));
+  } catch {
+    return [];
+  }
+}
