@@ -1,5 +1,6 @@
 import type { ChildProcess } from "node:child_process";
 import { once } from "node:events";
+import type { Peer } from "@ipc-internal/test-utils";
 import type { RemoteEnd } from "./remote.js";
 import type { ControlReply, ControlRequest } from "./remote-host.js";
 
@@ -58,4 +59,15 @@ export function remoteEndInProcess(child: ChildProcess, raw: boolean): RemoteEnd
   };
   if (raw) remote.writeRaw = (bytes) => call("writeRaw", bytes);
   return remote;
+}
+
+/** The remote end and the kill switch of a pair whose far end is the peer process `peer`. */
+export function peerRemote(peer: Peer, raw: boolean): { remote: RemoteEnd; killRemote(): Promise<void> } {
+  return {
+    remote: remoteEndInProcess(peer.child, raw),
+    async killRemote() {
+      peer.child.kill("SIGKILL");
+      await peer.exited;
+    },
+  };
 }

@@ -1,4 +1,5 @@
 export { childProcessIds, newDescriptors, openChannelDescriptors } from "./leaks.js";
+export { readableByOthers } from "./other-user.js";
 export type { Peer, PeerExit, SpawnPeerOptions } from "./spawn-peer.js";
 export {
   DEFAULT_KILL_GRACE_MS,

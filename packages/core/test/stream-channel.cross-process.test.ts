@@ -1,12 +1,7 @@
 import type { Socket } from "node:net";
 import { fileURLToPath } from "node:url";
 import { createStreamChannel } from "@ipc/core";
-import {
-  codecByName,
-  describeConformance,
-  remoteEndInProcess,
-  waitForRemoteReady,
-} from "@ipc-internal/conformance";
+import { codecByName, describeConformance, peerRemote, waitForRemoteReady } from "@ipc-internal/conformance";
 import { spawnPeer } from "@ipc-internal/test-utils";
 
 const PEER = fileURLToPath(new URL("./fixtures/stream-peer.ts", import.meta.url));
@@ -28,11 +23,7 @@ describeConformance({
     await waitForRemoteReady(peer.child);
     return {
       local,
-      remote: remoteEndInProcess(peer.child, true),
-      async killRemote() {
-        peer.child.kill("SIGKILL");
-        await peer.exited;
-      },
+      ...peerRemote(peer, true),
       async dispose() {
         await local.close({ timeout: 1000 });
         socket.destroy();

@@ -6,7 +6,7 @@ import {
   type ConformanceSubject,
   codecByName,
   describeConformance,
-  remoteEndInProcess,
+  peerRemote,
   waitForRemoteReady,
 } from "@ipc-internal/conformance";
 import { createTempDir, spawnPeer } from "@ipc-internal/test-utils";
@@ -35,11 +35,7 @@ const oneWay: ConformanceSubject = {
     await waitForRemoteReady(peer.child);
     return {
       local,
-      remote: remoteEndInProcess(peer.child, !outbound),
-      async killRemote() {
-        peer.child.kill("SIGKILL");
-        await peer.exited;
-      },
+      ...peerRemote(peer, !outbound),
       async dispose() {
         await local.close({ timeout: 1000 });
         await peer.stop();
@@ -64,11 +60,7 @@ const pair: ConformanceSubject = {
     await waitForRemoteReady(peer.child);
     return {
       local,
-      remote: remoteEndInProcess(peer.child, false),
-      async killRemote() {
-        peer.child.kill("SIGKILL");
-        await peer.exited;
-      },
+      ...peerRemote(peer, false),
       async dispose() {
         await local.close({ timeout: 1000 });
         await peer.stop();

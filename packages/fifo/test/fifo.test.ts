@@ -10,7 +10,7 @@ import {
   writeFileSync,
 } from "node:fs";
 import { readFile } from "node:fs/promises";
-import { dirname, join } from "node:path";
+import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { bytes, type IpcError, IpcErrorCode } from "@ipc/core";
 import {
@@ -21,7 +21,13 @@ import {
   openFifoWriter,
   PIPE_BUF_BYTES,
 } from "@ipc/fifo";
-import { createTempDir, spawnPeer, TYPESCRIPT_NODE_ARGS, trackChild } from "@ipc-internal/test-utils";
+import {
+  createTempDir,
+  readableByOthers,
+  spawnPeer,
+  TYPESCRIPT_NODE_ARGS,
+  trackChild,
+} from "@ipc-internal/test-utils";
 import { describe, expect, it } from "vitest";
 
 const fixture = (name: string) => fileURLToPath(new URL(`./fixtures/${name}`, import.meta.url));
@@ -109,17 +115,6 @@ describe("creating FIFOs", () => {
     }
   });
 });
-
-/** True when every directory above `file` can be traversed, and `file` read, by other users. */
-function readableByOthers(file: string): boolean {
-  let path = file;
-  if ((statSync(path).mode & 0o004) === 0) return false;
-  while (path !== dirname(path)) {
-    path = dirname(path);
-    if ((statSync(path).mode & 0o001) === 0) return false;
-  }
-  return true;
-}
 
 describe("opening without blocking", () => {
   it("keeps 16 writers waiting for readers while fs.promises.readFile still completes at once", async () => {

@@ -1,6 +1,4 @@
 import { type ChildProcess, spawn } from "node:child_process";
-import { statSync } from "node:fs";
-import { dirname } from "node:path";
 import { fileURLToPath } from "node:url";
 import { IpcErrorCode } from "@ipc/core";
 import {
@@ -15,7 +13,7 @@ import {
   signals,
   waitForSignal,
 } from "@ipc/signal";
-import { TYPESCRIPT_NODE_ARGS, trackChild } from "@ipc-internal/test-utils";
+import { readableByOthers, TYPESCRIPT_NODE_ARGS, trackChild } from "@ipc-internal/test-utils";
 import { describe, expect, it } from "vitest";
 
 const fixture = (name: string) => fileURLToPath(new URL(`./fixtures/${name}`, import.meta.url));
@@ -328,13 +326,3 @@ describe("refusals and errors", () => {
     }
   });
 });
-
-function readableByOthers(file: string): boolean {
-  let path = file;
-  if ((statSync(path).mode & 0o004) === 0) return false;
-  while (path !== dirname(path)) {
-    path = dirname(path);
-    if ((statSync(path).mode & 0o001) === 0) return false;
-  }
-  return true;
-}

@@ -6,7 +6,7 @@ import {
   type ConformanceSubject,
   codecByName,
   describeConformance,
-  remoteEndInProcess,
+  peerRemote,
   waitForRemoteReady,
 } from "@ipc-internal/conformance";
 import { createTempDir, spawnPeer } from "@ipc-internal/test-utils";
@@ -33,11 +33,7 @@ function listening(name: string, address: () => string): ConformanceSubject {
       await waitForRemoteReady(peer.child);
       return {
         local,
-        remote: remoteEndInProcess(peer.child, true),
-        async killRemote() {
-          peer.child.kill("SIGKILL");
-          await peer.exited;
-        },
+        ...peerRemote(peer, true),
         async dispose() {
           await listener.close({ graceful: false });
           await peer.stop();
@@ -59,11 +55,7 @@ function dialing(name: string, address: () => string): ConformanceSubject {
       await waitForRemoteReady(peer.child);
       return {
         local,
-        remote: remoteEndInProcess(peer.child, false),
-        async killRemote() {
-          peer.child.kill("SIGKILL");
-          await peer.exited;
-        },
+        ...peerRemote(peer, false),
         async dispose() {
           await local.close({ timeout: 1000 });
           await peer.stop();
