@@ -1,10 +1,27 @@
-// Builds the addon with the node-gyp that comes with pnpm/npm, against the headers installed next to
-// this Node (pnpm 12 ignores nodedir from .npmrc, and node-gyp would otherwise try to download them).
+// Install step: use the prebuilt binary for this platform when it loads, else build the addon with the
+// node-gyp that comes with npm/pnpm, against the headers installed next to this Node when they are there
+// (pnpm 12 ignores nodedir from .npmrc, and node-gyp would otherwise try to download them).
+// `--build-from-source` (npm_config_build_from_source) always builds.
 import { execFileSync } from "node:child_process";
 import { existsSync } from "node:fs";
+import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
 
+const root = join(dirname(fileURLToPath(import.meta.url)), "..");
+const prebuilt = join(root, "prebuilds", `${process.platform}-${process.arch}`, "ipc_shm.node");
+const fromSource = ["true", "1", "@ipc/shm"].includes(process.env.npm_config_build_from_source ?? "");
+
+if (!fromSource && existsSync(prebuilt)) {
+  try {
+    createRequire(import.meta.url)(prebuilt);
+    console.log(`@ipc/shm: using the prebuilt binary ${prebuilt}`);
+    process.exit(0);
+  } catch (error) {
+    console.log(`@ipc/shm: the prebuilt binary does not load here (${error.message}); building from source`);
+  }
+}
 const prefix = dirname(dirname(process.execPath));
 const args = ["rebuild"];
 if (existsSync(join(prefix, "include", "node", "node_api.h"))) args.push(`--nodedir=${prefix}`);
-execFileSync("node-gyp", args, { stdio: "inherit", shell: process.platform === "win32" });
+execFileSync("node-gyp", args, { cwd: root, stdio: "inherit", shell: process.platform === "win32" });

@@ -21,20 +21,26 @@ export interface NativeShm {
 }
 
 let loaded: NativeShm | undefined;
+let loadedFrom: string | undefined;
+
+/** Path of the addon binary in use, once loaded. */
+export function nativeShmPath(): string | undefined {
+  return loadedFrom;
+}
 
 /**
- * The addon: a prebuilt binary for this platform if the package ships one, else the one built at
- * install. @throws `ERR_IPC_SHM_NATIVE_UNAVAILABLE` listing every path tried and why it failed
+ * The addon: the prebuilt binary for this platform if the package ships one and it loads, else the one
+ * built at install. @throws `ERR_IPC_SHM_NATIVE_UNAVAILABLE` listing every path tried and why it failed
  */
 export function nativeShm(): NativeShm {
   if (loaded) return loaded;
   // src/ and dist/ both sit one level below the package root.
   const here = typeof __dirname === "string" ? __dirname : dirname(fileURLToPath(import.meta.url));
   const root = join(here, "..");
-  const candidates = [
-    join(root, "prebuilds", `${process.platform}-${process.arch}`, "ipc_shm.node"),
-    join(root, "build", "Release", "ipc_shm.node"),
-  ];
+  const prebuilt = join(root, "prebuilds", `${process.platform}-${process.arch}`, "ipc_shm.node");
+  const built = join(root, "build", "Release", "ipc_shm.node");
+  // IPC_SHM_PREFER_BUILD=1 tries a locally built binary first (to test or debug a source build).
+  const candidates = process.env.IPC_SHM_PREFER_BUILD ? [built, prebuilt] : [prebuilt, built];
   const requireHere = createRequire(join(root, "package.json"));
   const tried: string[] = [];
   for (const path of candidates) {
@@ -44,6 +50,7 @@ export function nativeShm(): NativeShm {
     }
     try {
       loaded = requireHere(path) as NativeShm;
+      loadedFrom = path;
       return loaded;
     } catch (error) {
       tried.push(`${path}: ${(error as Error).message}`);
