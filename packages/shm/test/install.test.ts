@@ -21,7 +21,9 @@ b.close();
 /** pnpm, as the test runner was started (pnpm sets npm_execpath for scripts), else from PATH. */
 function pnpm(args: string[], cwd: string): string {
   const script = process.env.npm_execpath;
-  const [command, prefix] = script?.includes("pnpm") ? [process.execPath, [script]] : ["pnpm", []];
+  let [command, prefix]: [string, string[]] = ["pnpm", []];
+  if (script?.includes("pnpm"))
+    [command, prefix] = /\.[cm]?js$/.test(script) ? [process.execPath, [script]] : [script, []];
   return execFileSync(command, [...prefix, ...args], {
     cwd,
     encoding: "utf8",
