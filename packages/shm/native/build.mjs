@@ -24,4 +24,11 @@ if (!fromSource && existsSync(prebuilt)) {
 const prefix = dirname(dirname(process.execPath));
 const args = ["rebuild"];
 if (existsSync(join(prefix, "include", "node", "node_api.h"))) args.push(`--nodedir=${prefix}`);
-execFileSync("node-gyp", args, { cwd: root, stdio: "inherit", shell: process.platform === "win32" });
+// npm and pnpm put their node-gyp on PATH for install scripts; run by hand, fall back to npm's own copy.
+const bundled = join(prefix, "lib", "node_modules", "npm", "node_modules", "node-gyp", "bin", "node-gyp.js");
+const nodeGyp = process.env.npm_config_node_gyp ?? (existsSync(bundled) ? bundled : undefined);
+if (nodeGyp !== undefined && nodeGyp.endsWith(".js")) {
+  execFileSync(process.execPath, [nodeGyp, ...args], { cwd: root, stdio: "inherit" });
+} else {
+  execFileSync("node-gyp", args, { cwd: root, stdio: "inherit", shell: process.platform === "win32" });
+}

@@ -5,6 +5,7 @@
 #include <cerrno>
 #include <cstdint>
 #include <fcntl.h>
+#include <string>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -90,6 +91,18 @@ Napi::Value Release(const Napi::CallbackInfo& info) {
   return Napi::Number::New(info.Env(), 0);
 }
 
+// memfd_create(name) -> { errno, value: fd }: memory with no name in /dev/shm, gone with its last
+// descriptor or mapping (Linux only; elsewhere ENOSYS).
+Napi::Value Memfd(const Napi::CallbackInfo& info) {
+#ifdef __linux__
+  std::string name = info[0].As<Napi::String>();
+  int fd = memfd_create(name.c_str(), MFD_CLOEXEC);
+  return Result(info.Env(), fd < 0 ? errno : 0, fd);
+#else
+  return Result(info.Env(), ENOSYS, -1);
+#endif
+}
+
 Napi::Value Close(const Napi::CallbackInfo& info) {
   int fd = info[0].As<Napi::Number>().Int32Value();
   return Napi::Number::New(info.Env(), close(fd) < 0 ? errno : 0);
@@ -107,6 +120,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("size", Napi::Function::New(env, Size));
   exports.Set("map", Napi::Function::New(env, Map));
   exports.Set("release", Napi::Function::New(env, Release));
+  exports.Set("memfd", Napi::Function::New(env, Memfd));
   exports.Set("close", Napi::Function::New(env, Close));
   exports.Set("unlink", Napi::Function::New(env, Unlink));
   exports.Set("O_CREAT", Napi::Number::New(env, O_CREAT));

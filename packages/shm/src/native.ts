@@ -13,6 +13,7 @@ export interface NativeShm {
   size(fd: number): { errno: number; value: number };
   map(fd: number, size: number): ArrayBuffer | { errno: number; value: number };
   release(buffer: ArrayBuffer): number;
+  memfd(name: string): { errno: number; value: number };
   close(fd: number): number;
   unlink(name: string): number;
   readonly O_CREAT: number;

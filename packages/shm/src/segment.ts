@@ -1,3 +1,4 @@
+import { constants } from "node:os";
 import { IpcError, IpcErrorCode } from "@ipc/core";
 import { ShmErrorCode } from "./errors.js";
 import { type NativeShm, nativeShm } from "./native.js";
@@ -37,12 +38,7 @@ export interface Segment extends Disposable {
  */
 export function createSegment(name: string, size: number, options: CreateSegmentOptions = {}): Segment {
   const path = segmentName(name);
-  if (!Number.isSafeInteger(size) || size < 1) {
-    throw new IpcError(
-      IpcErrorCode.INVALID_ARGUMENT,
-      `a segment size must be a positive integer of bytes, got ${String(size)}`,
-    );
-  }
+  checkSize(size);
   const mode = options.mode ?? DEFAULT_SEGMENT_MODE;
   const native = nativeShm();
   const opened = native.open(path, native.O_CREAT | native.O_EXCL | native.O_RDWR, mode);
@@ -84,6 +80,60 @@ export function openSegment(name: string): Segment {
   }
 }
 
+/** An anonymous segment: no name anywhere, so nothing can be left behind; share it by passing `fd`. */
+export interface AnonymousSegment extends Segment {
+  /** The descriptor to hand to a child (`spawn(..., { stdio: [..., segment.fd] })`); closed by `close()`. */
+  readonly fd: number;
+}
+
+/**
+ * Creates shared memory with no name (Linux `memfd_create`): it disappears with its last descriptor and
+ * mapping, even if every process using it is killed. A child gets it through its stdio, then calls
+ * {@link openSegmentFd}. @throws `ERR_IPC_UNSUPPORTED` off Linux, `ERR_IPC_SHM_NO_SPACE`, `ERR_IPC_INVALID_ARGUMENT`
+ */
+export function createAnonymousSegment(size: number): AnonymousSegment {
+  checkSize(size);
+  const native = nativeShm();
+  const created = native.memfd("ipc-shm");
+  if (created.errno !== 0) {
+    if (created.errno === constants.errno.ENOSYS) {
+      throw new IpcError(
+        IpcErrorCode.UNSUPPORTED,
+        "anonymous segments need Linux (memfd_create); use createSegment with a name elsewhere",
+      );
+    }
+    throw shmError(created.errno, "memfd_create", "(anonymous)");
+  }
+  const fd = created.value;
+  try {
+    check(native.reserve(fd, size), "posix_fallocate", "(anonymous)", size);
+    return { ...mapSegment(native, fd, "(anonymous)", size, true, true), fd } as AnonymousSegment;
+  } catch (error) {
+    native.close(fd);
+    throw error;
+  }
+}
+
+/**
+ * Maps the shared memory behind descriptor `fd` (an anonymous segment a parent passed in stdio, or any
+ * shared-memory descriptor). The descriptor is closed once mapped.
+ * @throws `ERR_IPC_INVALID_ARGUMENT`, `ERR_IPC_SYSTEM`
+ */
+export function openSegmentFd(fd: number): Segment {
+  if (!Number.isSafeInteger(fd) || fd < 0) {
+    throw new IpcError(
+      IpcErrorCode.INVALID_ARGUMENT,
+      `a descriptor must be a non-negative integer, got ${String(fd)}`,
+    );
+  }
+  const native = nativeShm();
+  const size = native.size(fd);
+  check(size.errno, "fstat", `fd ${fd}`);
+  if (size.value === 0)
+    throw new IpcError(IpcErrorCode.INVALID_ARGUMENT, `descriptor ${fd} has no memory behind it (size 0)`);
+  return mapSegment(native, fd, `fd ${fd}`, size.value, false);
+}
+
 /** Removes a segment's name. @throws `ERR_IPC_SHM_NOT_FOUND`, `ERR_IPC_SHM_PERMISSION`, `ERR_IPC_SHM_NAME` */
 export function unlinkSegment(name: string): void {
   const path = segmentName(name);
@@ -108,10 +158,26 @@ export function segmentName(name: string): string {
   return `/${bare}`;
 }
 
-function mapSegment(native: NativeShm, fd: number, name: string, size: number, created: boolean): Segment {
+function checkSize(size: number): void {
+  if (!Number.isSafeInteger(size) || size < 1) {
+    throw new IpcError(
+      IpcErrorCode.INVALID_ARGUMENT,
+      `a segment size must be a positive integer of bytes, got ${String(size)}`,
+    );
+  }
+}
+
+function mapSegment(
+  native: NativeShm,
+  fd: number,
+  name: string,
+  size: number,
+  created: boolean,
+  keepFd = false,
+): Segment {
   const mapped = native.map(fd, size);
-  // The mapping keeps the memory; the descriptor is not needed any more.
-  native.close(fd);
+  // The mapping keeps the memory; the descriptor is only kept to be handed on.
+  if (!keepFd) native.close(fd);
   if (!(mapped instanceof ArrayBuffer)) throw shmError(mapped.errno, "mmap", name);
   let open = true;
   const segment: Segment = {
@@ -122,6 +188,7 @@ function mapSegment(native: NativeShm, fd: number, name: string, size: number, c
     close() {
       if (!open) return;
       open = false;
+      if (keepFd) native.close(fd);
       check(native.release(mapped), "mmap(PROT_NONE)", name);
     },
     unlink() {
@@ -138,21 +205,11 @@ function check(errno: number, syscall: string, path: string, size?: number): voi
   if (errno !== 0) throw shmError(errno, syscall, path, size);
 }
 
-const ERRNO_NAMES: Record<number, string> = {
-  1: "EPERM",
-  2: "ENOENT",
-  12: "ENOMEM",
-  13: "EACCES",
-  17: "EEXIST",
-  22: "EINVAL",
-  24: "EMFILE",
-  27: "EFBIG",
-  28: "ENOSPC",
-  36: "ENAMETOOLONG",
-};
+// Symbolic names ("ENOSPC") for the numbers the addon returns, from this platform's own table.
+const ERRNO_NAMES = new Map(Object.entries(constants.errno).map(([name, number]) => [number, name]));
 
 function shmError(errno: number, syscall: string, path: string, size?: number): IpcError {
-  const code = ERRNO_NAMES[errno] ?? `errno ${errno}`;
+  const code = ERRNO_NAMES.get(errno) ?? `errno ${errno}`;
   const details = { errno: code, syscall, path };
   switch (code) {
     case "EEXIST":

@@ -1,0 +1,36 @@
+import { spawn } from "node:child_process";
+import { readdirSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+import { IpcErrorCode } from "@ipc/core";
+import { createAnonymousSegment, openSegmentFd } from "@ipc/shm";
+import { TYPESCRIPT_NODE_ARGS, trackChild } from "@ipc-internal/test-utils";
+import { describe, expect, it } from "vitest";
+
+const CHILD = fileURLToPath(new URL("./fixtures/anonymous-child.ts", import.meta.url));
+
+describe("anonymous segments (Linux)", () => {
+  it("hands memory to a child through stdio, with nothing in /dev/shm at any time", async () => {
+    if (process.platform !== "linux") return; // memfd_create is Linux-only (documented).
+    const before = readdirSync("/dev/shm").length;
+    using segment = createAnonymousSegment(4096);
+    expect(readdirSync("/dev/shm").length).toBe(before);
+    const children = [0, 1].map(() => {
+      const child = spawn(process.execPath, [...TYPESCRIPT_NODE_ARGS, CHILD, "100000"], {
+        stdio: ["ignore", "inherit", "inherit", segment.fd],
+      });
+      return trackChild(child).exited;
+    });
+    expect(await Promise.all(children)).toEqual([
+      { code: 0, signal: null },
+      { code: 0, signal: null },
+    ]);
+    expect(Atomics.load(new Int32Array(segment.buffer, 0, 1), 0)).toBe(200_000);
+  });
+
+  it("refuses descriptors that are not numbers, or have no memory behind them", () => {
+    expect(() => openSegmentFd(-1)).toThrow(expect.objectContaining({ code: IpcErrorCode.INVALID_ARGUMENT }));
+    expect(() => openSegmentFd(1e9)).toThrow(
+      expect.objectContaining({ code: IpcErrorCode.SYSTEM, errno: "EBADF" }),
+    );
+  });
+});
