@@ -27,7 +27,7 @@ if (existsSync(join(prefix, "include", "node", "node_api.h"))) args.push(`--node
 // npm and pnpm put their node-gyp on PATH for install scripts; run by hand, fall back to npm's own copy.
 const bundled = join(prefix, "lib", "node_modules", "npm", "node_modules", "node-gyp", "bin", "node-gyp.js");
 const nodeGyp = process.env.npm_config_node_gyp ?? (existsSync(bundled) ? bundled : undefined);
-if (nodeGyp !== undefined && nodeGyp.endsWith(".js")) {
+if (nodeGyp?.endsWith(".js")) {
   execFileSync(process.execPath, [nodeGyp, ...args], { cwd: root, stdio: "inherit" });
 } else {
   execFileSync("node-gyp", args, { cwd: root, stdio: "inherit", shell: process.platform === "win32" });
