@@ -12,8 +12,6 @@ export const ShmErrorCode = {
   PERMISSION: "ERR_IPC_SHM_PERMISSION",
   /** Not enough room in /dev/shm for the size asked (ENOSPC at creation, never SIGBUS later). */
   NO_SPACE: "ERR_IPC_SHM_NO_SPACE",
-  /** The segment was closed; its memory can no longer be used. */
-  CLOSED: "ERR_IPC_SHM_CLOSED",
 } as const;
 
 /** A code defined by @ipc/shm. */
