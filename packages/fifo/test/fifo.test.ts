@@ -77,43 +77,46 @@ describe("creating FIFOs", () => {
     expect(statSync(join(dir, "kept.fifo")).isFIFO()).toBe(true);
   });
 
-  it("keeps a FIFO private: another user gets EACCES, which @ipc/fifo reports as ERR_IPC_FIFO_PERMISSION", async () => {
-    if (process.getuid?.() !== 0) return; // Starting a process as another user needs root.
-    // A directory anyone may traverse, so that the FIFO's own mode is what decides.
-    const dir = mkdtempSync(join("/tmp", "ipc-fifo-perm-"));
-    try {
-      chmodSync(dir, 0o711);
-      const path = join(dir, "private.fifo");
-      await createFifo(path);
-      const asNobody = (args: string[], env: NodeJS.ProcessEnv = {}) => {
-        const child = spawn(process.execPath, args, {
-          stdio: ["ignore", "pipe", "inherit"],
-          uid: 65534,
-          gid: 65534,
-          env: { ...process.env, TMPDIR: "/tmp", ...env },
-        });
-        trackChild(child);
-        let output = "";
-        child.stdout.setEncoding("utf8").on("data", (text: string) => {
-          output += text;
-        });
-        return new Promise<string>((resolve) => child.once("exit", () => resolve(output.trim())));
-      };
-      // Plain Node first: the mode itself keeps the other user out.
-      const probe = `try { require("fs").openSync(${JSON.stringify(path)}, require("fs").constants.O_RDONLY | require("fs").constants.O_NONBLOCK); console.log("opened") } catch (e) { console.log(e.code) }`;
-      expect(await asNobody(["-e", probe])).toBe("EACCES");
-      // Then through @ipc/fifo, when this checkout is readable by that user (it may sit in a private directory).
-      if (readableByOthers(fixture("open-as.ts"))) {
-        for (const role of ["reader", "writer"]) {
-          expect(await asNobody([...TYPESCRIPT_NODE_ARGS, fixture("open-as.ts"), role, path])).toBe(
-            FifoErrorCode.PERMISSION,
-          );
+  // Starting a process as another user needs root.
+  it.skipIf(process.getuid?.() !== 0)(
+    "keeps a FIFO private: another user gets EACCES, which @ipc/fifo reports as ERR_IPC_FIFO_PERMISSION",
+    async () => {
+      // A directory anyone may traverse, so that the FIFO's own mode is what decides.
+      const dir = mkdtempSync(join("/tmp", "ipc-fifo-perm-"));
+      try {
+        chmodSync(dir, 0o711);
+        const path = join(dir, "private.fifo");
+        await createFifo(path);
+        const asNobody = (args: string[], env: NodeJS.ProcessEnv = {}) => {
+          const child = spawn(process.execPath, args, {
+            stdio: ["ignore", "pipe", "inherit"],
+            uid: 65534,
+            gid: 65534,
+            env: { ...process.env, TMPDIR: "/tmp", ...env },
+          });
+          trackChild(child);
+          let output = "";
+          child.stdout.setEncoding("utf8").on("data", (text: string) => {
+            output += text;
+          });
+          return new Promise<string>((resolve) => child.once("exit", () => resolve(output.trim())));
+        };
+        // Plain Node first: the mode itself keeps the other user out.
+        const probe = `try { require("fs").openSync(${JSON.stringify(path)}, require("fs").constants.O_RDONLY | require("fs").constants.O_NONBLOCK); console.log("opened") } catch (e) { console.log(e.code) }`;
+        expect(await asNobody(["-e", probe])).toBe("EACCES");
+        // Then through @ipc/fifo, when this checkout is readable by that user (it may sit in a private directory).
+        if (readableByOthers(fixture("open-as.ts"))) {
+          for (const role of ["reader", "writer"]) {
+            expect(await asNobody([...TYPESCRIPT_NODE_ARGS, fixture("open-as.ts"), role, path])).toBe(
+              FifoErrorCode.PERMISSION,
+            );
+          }
         }
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
       }
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
-  });
+    },
+  );
 });
 
 describe("opening without blocking", () => {

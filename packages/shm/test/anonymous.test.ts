@@ -9,23 +9,26 @@ import { describe, expect, it } from "vitest";
 const CHILD = fileURLToPath(new URL("./fixtures/anonymous-child.ts", import.meta.url));
 
 describe("anonymous segments (Linux)", () => {
-  it("hands memory to a child through stdio, with nothing in /dev/shm at any time", async () => {
-    if (process.platform !== "linux") return; // memfd_create is Linux-only (documented).
-    const before = readdirSync("/dev/shm").length;
-    using segment = createAnonymousSegment(4096);
-    expect(readdirSync("/dev/shm").length).toBe(before);
-    const children = [0, 1].map(() => {
-      const child = spawn(process.execPath, [...TYPESCRIPT_NODE_ARGS, CHILD, "100000"], {
-        stdio: ["ignore", "inherit", "inherit", segment.fd],
+  // memfd_create is Linux-only (documented).
+  it.runIf(process.platform === "linux")(
+    "hands memory to a child through stdio, with nothing in /dev/shm at any time",
+    async () => {
+      const before = readdirSync("/dev/shm").length;
+      using segment = createAnonymousSegment(4096);
+      expect(readdirSync("/dev/shm").length).toBe(before);
+      const children = [0, 1].map(() => {
+        const child = spawn(process.execPath, [...TYPESCRIPT_NODE_ARGS, CHILD, "100000"], {
+          stdio: ["ignore", "inherit", "inherit", segment.fd],
+        });
+        return trackChild(child).exited;
       });
-      return trackChild(child).exited;
-    });
-    expect(await Promise.all(children)).toEqual([
-      { code: 0, signal: null },
-      { code: 0, signal: null },
-    ]);
-    expect(Atomics.load(new Int32Array(segment.buffer, 0, 1), 0)).toBe(200_000);
-  });
+      expect(await Promise.all(children)).toEqual([
+        { code: 0, signal: null },
+        { code: 0, signal: null },
+      ]);
+      expect(Atomics.load(new Int32Array(segment.buffer, 0, 1), 0)).toBe(200_000);
+    },
+  );
 
   it("refuses descriptors that are not numbers, or have no memory behind them", () => {
     expect(() => openSegmentFd(-1)).toThrow(expect.objectContaining({ code: IpcErrorCode.INVALID_ARGUMENT }));

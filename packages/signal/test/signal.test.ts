@@ -301,8 +301,8 @@ describe("refusals and errors", () => {
     );
   });
 
-  it("reports EPERM as ERR_IPC_SIGNAL_PERMISSION", async () => {
-    if (process.getuid?.() !== 0) return; // Needs root to start a process as another user.
+  // Needs root to start a process as another user.
+  it.skipIf(process.getuid?.() !== 0)("reports EPERM as ERR_IPC_SIGNAL_PERMISSION", async () => {
     const probe = spawn(
       process.execPath,
       ["-e", `try { process.kill(${process.pid}, 0) } catch (e) { console.log(e.code) }`],

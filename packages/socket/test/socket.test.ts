@@ -101,8 +101,7 @@ describe("Unix socket files", () => {
     await expect(listen(path)).rejects.toMatchObject({ code: SocketErrorCode.IN_USE, path });
   });
 
-  it("listens on a Linux abstract name", async () => {
-    if (process.platform !== "linux") return;
+  it.runIf(process.platform === "linux")("listens on a Linux abstract name", async () => {
     const name = `@ipc-test-${process.pid}-${Date.now()}`;
     const listener = await listen(name);
     const client = await connect(name);
