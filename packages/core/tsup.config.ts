@@ -1,11 +1,9 @@
 import { defineConfig } from "tsup";
+import { packageBuild } from "../../tsup.base.js";
 
+// msgpackr stays an optional peer dependency, loaded only through the msgpack entry.
 export default defineConfig({
+  ...packageBuild,
   entry: ["src/index.ts", "src/msgpack.ts"],
-  format: ["esm", "cjs"],
-  dts: true,
-  clean: true,
-  sourcemap: true,
-  target: "node20",
   external: ["msgpackr"],
 });

@@ -16,3 +16,4 @@ export {
   removeTempDirs,
   TEMP_DIR_PREFIX,
 } from "./temp-dir.js";
+export { waitUntil } from "./wait-until.js";

@@ -3,7 +3,7 @@ import type { Duplex } from "node:stream";
 import { IpcError, IpcErrorCode, isIpcError } from "./errors.js";
 import { encodeFrameHeader } from "./framing.js";
 import { SmallFrameReader } from "./small-frame-reader.js";
-import { cancellableWait, type WaitOptions } from "./wait.js";
+import { type WaitOptions, waitLimits } from "./wait.js";
 
 /** Milliseconds the whole authkey handshake may take before it fails with `ERR_IPC_TIMEOUT`. */
 export const DEFAULT_HANDSHAKE_TIMEOUT_MS = 10_000;
@@ -60,15 +60,7 @@ export async function authenticateStream(stream: Duplex, options: HandshakeOptio
     context: "the authkey handshake",
   });
   const timeout = options.timeout ?? DEFAULT_HANDSHAKE_TIMEOUT_MS;
-  let cancel: ((error: unknown) => void) | undefined;
-  const cancelled = cancellableWait<never>(
-    "authkey handshake",
-    { signal: options.signal, timeout },
-    (settlers) => {
-      cancel = settlers.reject;
-      return () => {};
-    },
-  );
+  const limits = waitLimits("authkey handshake", { signal: options.signal, timeout });
   const steps = (async () => {
     if (options.role === "server") {
       await deliverChallenge(stream, reader, key, digest);
@@ -79,7 +71,7 @@ export async function authenticateStream(stream: Duplex, options: HandshakeOptio
     }
   })();
   try {
-    await Promise.race([steps, cancelled]);
+    await Promise.race([steps, limits.expired]);
     reader.release();
   } catch (error) {
     reader.release();
@@ -87,8 +79,7 @@ export async function authenticateStream(stream: Duplex, options: HandshakeOptio
     steps.catch(() => {});
     throw error;
   } finally {
-    cancel?.(undefined);
-    cancelled.catch(() => {});
+    limits.release();
   }
 }
 

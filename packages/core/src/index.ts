@@ -41,6 +41,7 @@ export { DEFAULT_RECEIVE_HIGH_WATER_MARK_BYTES, Inbox } from "./inbox.js";
 export { joinChannels } from "./joined-channel.js";
 export type { MemoryChannelOptions } from "./memory-channel.js";
 export { createMemoryChannelPair } from "./memory-channel.js";
+export { receiveIterator } from "./receive-iterator.js";
 export { SendGate } from "./send-gate.js";
 export type { SmallFrameReaderOptions } from "./small-frame-reader.js";
 export { SmallFrameReader } from "./small-frame-reader.js";
@@ -51,11 +52,12 @@ export {
   PEER_EXIT_GRACE_MS,
   WRITE_BATCH_BYTES,
 } from "./stream-channel.js";
-export type { WaitOptions, WaitSettlers } from "./wait.js";
+export type { WaitLimits, WaitOptions, WaitSettlers } from "./wait.js";
 export {
   abortedError,
   cancellableWait,
   checkWaitOptions,
   timeoutError,
   validateWaitOptions,
+  waitLimits,
 } from "./wait.js";

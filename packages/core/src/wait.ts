@@ -110,3 +110,23 @@ export function cancellableWait<T>(
     signal?.addEventListener("abort", onAbort, { once: true });
   });
 }
+
+/** The limits of a wait on their own, to race against work that cannot itself be cancelled. */
+export interface WaitLimits {
+  /** Rejects with `ERR_IPC_ABORTED` or `ERR_IPC_TIMEOUT` when the limits are reached (never resolves). */
+  readonly expired: Promise<never>;
+  /** Stops the timer and the abort listener; call it once the work is done, whichever way. */
+  release(): void;
+}
+
+/** Starts the `signal`/`timeout` limits of `options` for a wait described as `what`. */
+export function waitLimits(what: string, options: WaitOptions | undefined): WaitLimits {
+  let release = () => {};
+  const expired = cancellableWait<never>(what, options, (settlers) => {
+    release = () => settlers.reject(undefined);
+    return () => {};
+  });
+  // A released wait rejects with nothing to report; a reached limit is reported by whoever races it.
+  expired.catch(() => {});
+  return { expired, release: () => release() };
+}

@@ -4,7 +4,7 @@ import { connect, createServer, type Socket } from "node:net";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { authenticateStream, bytes, createStreamChannel, encodeFrameHeader, IpcErrorCode } from "@ipc/core";
-import { createTempDir, trackChild } from "@ipc-internal/test-utils";
+import { createTempDir, trackChild, waitUntil } from "@ipc-internal/test-utils";
 import { describe, expect, it } from "vitest";
 import { connectedSocketPair } from "./fixtures/socket-pair.js";
 
@@ -47,7 +47,7 @@ describe("authkey handshake (Python's multiprocessing.connection)", () => {
   it("authenticates as a client to a Python Listener with the right authkey", async () => {
     const path = join(createTempDir(), "auth.sock");
     const { peer, output } = python(["listen", path, "s3cret"]);
-    while (!output().includes("ready")) await new Promise((resolve) => setTimeout(resolve, 20));
+    await waitUntil(() => output().includes("ready"), "the Python peer to be ready");
     const socket = connect(path);
     await once(socket, "connect");
     await authenticateStream(socket, { authkey: Buffer.from("s3cret"), role: "client" });
@@ -75,7 +75,7 @@ describe("authkey handshake (Python's multiprocessing.connection)", () => {
   it("fails with ERR_IPC_AUTH when a Python Listener's authkey differs from ours", async () => {
     const path = join(createTempDir(), "auth.sock");
     const { peer, output } = python(["listen", path, "theirs"]);
-    while (!output().includes("ready")) await new Promise((resolve) => setTimeout(resolve, 20));
+    await waitUntil(() => output().includes("ready"), "the Python peer to be ready");
     const socket = connect(path);
     await once(socket, "connect");
     await expect(authenticateStream(socket, { authkey: "ours", role: "client" })).rejects.toMatchObject({

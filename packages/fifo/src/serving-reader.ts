@@ -8,6 +8,7 @@ import {
   isIpcError,
   type ReceiveOptions,
   type Receiver,
+  receiveIterator,
 } from "@ipc/core";
 
 /**
@@ -66,18 +67,7 @@ export class ServingFifoReader<T> implements Receiver<T> {
   }
 
   [Symbol.asyncIterator](): AsyncIterator<T> {
-    return {
-      next: async () => {
-        try {
-          return { done: false, value: await this.receive() };
-        } catch (error) {
-          if (isIpcError(error, IpcErrorCode.CLOSED) && this.#state !== "open")
-            return { done: true, value: undefined };
-          throw error;
-        }
-      },
-      return: async () => ({ done: true, value: undefined }),
-    };
+    return receiveIterator(() => this.receive());
   }
 
   close(options?: CloseOptions): Promise<void> {

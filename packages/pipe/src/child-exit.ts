@@ -29,14 +29,19 @@ export function describeExit(exit: ChildExit): string {
 
 /** `ERR_IPC_PEER_GONE` for a child that ended abnormally, with its exit code or signal. */
 export function peerGoneError(pid: number | undefined, exit: ChildExit): IpcError {
-  const details: { exitCode?: number; signal?: string } = {};
-  if (exit.code !== null) details.exitCode = exit.code;
-  if (exit.signal !== null) details.signal = exit.signal;
   return new IpcError(
     IpcErrorCode.PEER_GONE,
     `child process ${pid ?? "?"} ended with ${describeExit(exit)}; messages it had not yet sent are lost. Check its stderr`,
-    details,
+    exitDetails(exit),
   );
+}
+
+/** The `exitCode` / `signal` details of an `IpcError` about a child that ended so. */
+export function exitDetails(exit: ChildExit): { exitCode?: number; signal?: string } {
+  return {
+    ...(exit.code === null ? {} : { exitCode: exit.code }),
+    ...(exit.signal === null ? {} : { signal: exit.signal }),
+  };
 }
 
 /** The child's life, for core's stream channel: an abnormal exit becomes `ERR_IPC_PEER_GONE`. */

@@ -1,7 +1,6 @@
 import { type StdioOptions, spawn } from "node:child_process";
 import type { Socket } from "node:net";
 import {
-  cancellableWait,
   createStreamChannel,
   IpcError,
   IpcErrorCode,
@@ -10,8 +9,9 @@ import {
   SmallFrameReader,
   toIpcError,
   type WaitOptions,
+  waitLimits,
 } from "@ipc/core";
-import { childLife, describeExit, exitOf } from "./child-exit.js";
+import { childLife, describeExit, exitDetails, exitOf } from "./child-exit.js";
 import { PipeErrorCode } from "./errors.js";
 import { DEFAULT_START_TIMEOUT_MS, HELLO_PAYLOAD } from "./hello.js";
 import {
@@ -156,35 +156,23 @@ async function waitForHello(
     context: "waiting for the child's hello",
   });
   const timeout = options.timeout ?? DEFAULT_START_TIMEOUT_MS;
-  let cancelWait: ((error: unknown) => void) | undefined;
-  const limits = cancellableWait<never>(
-    "starting the child",
-    { signal: options.signal, timeout },
-    (settlers) => {
-      cancelWait = settlers.reject;
-      return () => {};
-    },
-  );
+  const limits = waitLimits("starting the child", { signal: options.signal, timeout });
   const early = exited.then((exit) => {
     throw new IpcError(
       PipeErrorCode.EARLY_EXIT,
       `child process ${pid} ended with ${describeExit(exit)} before it opened its pipes; check its stderr, and that it calls openParentPipes()`,
-      {
-        ...(exit.code === null ? {} : { exitCode: exit.code }),
-        ...(exit.signal === null ? {} : { signal: exit.signal }),
-      },
+      exitDetails(exit),
     );
   });
-  let read: Promise<Buffer> | undefined;
+  const read = reader.read().catch(async (error: unknown) => {
+    // The pipe usually closes just before the exit is reported: prefer the exit's story.
+    if (isIpcError(error, IpcErrorCode.PEER_GONE)) {
+      await Promise.race([early, new Promise((resolve) => setTimeout(resolve, PEER_EXIT_GRACE_MS))]);
+    }
+    throw error;
+  });
   try {
-    read = reader.read().catch(async (error: unknown) => {
-      // The pipe usually closes just before the exit is reported: prefer the exit's story.
-      if (isIpcError(error, IpcErrorCode.PEER_GONE)) {
-        await Promise.race([early, new Promise((resolve) => setTimeout(resolve, PEER_EXIT_GRACE_MS))]);
-      }
-      throw error;
-    });
-    const hello = await Promise.race([read, limits, early]);
+    const hello = await Promise.race([read, limits.expired, early]);
     if (!HELLO_PAYLOAD.equals(hello)) {
       throw new IpcError(
         IpcErrorCode.PROTOCOL,
@@ -195,9 +183,8 @@ async function waitForHello(
     throw error instanceof IpcError ? error : toIpcError(error, "starting the child");
   } finally {
     reader.release();
-    cancelWait?.(undefined);
-    limits.catch(() => {});
+    limits.release();
     early.catch(() => {});
-    read?.catch(() => {});
+    read.catch(() => {});
   }
 }

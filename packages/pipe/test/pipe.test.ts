@@ -4,20 +4,12 @@ import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { bytes, IpcErrorCode, json } from "@ipc/core";
 import { PipeErrorCode, spawnWithPipes } from "@ipc/pipe";
-import { createTempDir, TYPESCRIPT_NODE_ARGS, trackChild } from "@ipc-internal/test-utils";
+import { createTempDir, TYPESCRIPT_NODE_ARGS, trackChild, waitUntil } from "@ipc-internal/test-utils";
 import { describe, expect, it } from "vitest";
 import { fixture, forkFixture } from "./fixtures/start.js";
 
 const MIB = 1024 * 1024;
 const pattern = (size: number) => Uint8Array.from({ length: size }, (_, i) => i % 251);
-
-async function waitFor(condition: () => boolean, what: string, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
 
 function isAlive(pid: number): boolean {
   try {
@@ -137,9 +129,9 @@ describe("@ipc/pipe and the child's life", () => {
     trackChild(middle);
     const [{ grandchild }] = (await once(middle, "message")) as [{ grandchild: number }];
     middle.kill("SIGKILL");
-    await waitFor(() => existsSync(marker), "the orphaned child to notice");
+    await waitUntil(() => existsSync(marker), "the orphaned child to notice");
     expect(readFileSync(marker, "utf8")).toBe("ended");
-    await waitFor(() => !isAlive(grandchild), "the orphaned child to exit");
+    await waitUntil(() => !isAlive(grandchild), "the orphaned child to exit");
   });
 });
 

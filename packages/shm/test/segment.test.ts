@@ -3,7 +3,7 @@ import { existsSync, readdirSync, statfsSync, statSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { IpcErrorCode } from "@ipc/core";
 import { createSegment, openSegment, ShmErrorCode, segmentName, unlinkSegment } from "@ipc/shm";
-import { spawnPeer, trackChild } from "@ipc-internal/test-utils";
+import { spawnPeer, trackChild, waitUntil } from "@ipc-internal/test-utils";
 import { afterEach, describe, expect, it } from "vitest";
 
 const fixture = (name: string) => fileURLToPath(new URL(`./fixtures/${name}`, import.meta.url));
@@ -111,7 +111,7 @@ describe("across processes", () => {
     python.stdout.setEncoding("utf8").on("data", (text: string) => {
       output += text;
     });
-    while (!output.includes("ready")) await new Promise((resolve) => setTimeout(resolve, 10));
+    await waitUntil(() => output.includes("ready"), "the Python process to create its segment");
     {
       using theirs = openSegment(pythonName);
       expect(Buffer.from(theirs.buffer, 0, 11).toString()).toBe("from python");

@@ -13,7 +13,7 @@ import {
   signals,
   waitForSignal,
 } from "@ipc/signal";
-import { readableByOthers, TYPESCRIPT_NODE_ARGS, trackChild } from "@ipc-internal/test-utils";
+import { readableByOthers, TYPESCRIPT_NODE_ARGS, trackChild, waitUntil } from "@ipc-internal/test-utils";
 import { describe, expect, it } from "vitest";
 
 const fixture = (name: string) => fileURLToPath(new URL(`./fixtures/${name}`, import.meta.url));
@@ -48,18 +48,10 @@ function start(
   };
 }
 
-async function until(condition: () => boolean, what: string): Promise<void> {
-  const deadline = Date.now() + 15_000;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-}
-
 describe("sending and waiting across processes", () => {
   it("a child waits for SIGUSR2 and reports it", async () => {
     const waiter = start("waiter.ts");
-    await until(() => waiter.output().includes("ready"), "the child to listen");
+    await waitUntil(() => waiter.output().includes("ready"), "the child to listen");
     sendSignal(waiter.child, "SIGUSR2");
     expect(await waiter.exited).toEqual({ code: 0, signal: null });
     expect(waiter.lines()).toEqual(["ready", "got SIGUSR2"]);
@@ -67,7 +59,7 @@ describe("sending and waiting across processes", () => {
 
   it("sends by number too, and tells whether a process is alive", async () => {
     const waiter = start("waiter.ts");
-    await until(() => waiter.output().includes("ready"), "the child to listen");
+    await waitUntil(() => waiter.output().includes("ready"), "the child to listen");
     expect(isAlive(waiter.child.pid!)).toBe(true);
     sendSignal(waiter.child.pid!, signalNumber("SIGUSR2"));
     await waiter.exited;
@@ -79,7 +71,7 @@ describe("sending and waiting across processes", () => {
 describe("graceful shutdown", () => {
   it("runs the steps once, in reverse order, then exits with 128 + the signal number", async () => {
     const service = start("service.ts", ["normal"]);
-    await until(() => service.output().includes("ready"), "the service to start");
+    await waitUntil(() => service.output().includes("ready"), "the service to start");
     sendSignal(service.child, "SIGTERM");
     expect(await service.exited).toEqual({ code: 143, signal: null });
     expect(service.lines()).toEqual([
@@ -92,7 +84,7 @@ describe("graceful shutdown", () => {
 
   it("gives up a step past its time limit and runs the next", async () => {
     const service = start("service.ts", ["slow-step"]);
-    await until(() => service.output().includes("ready"), "the service to start");
+    await waitUntil(() => service.output().includes("ready"), "the service to start");
     sendSignal(service.child, "SIGINT");
     expect(await service.exited).toEqual({ code: 130, signal: null });
     expect(service.lines().slice(1)).toEqual([
@@ -105,9 +97,9 @@ describe("graceful shutdown", () => {
 
   it("exits at once on a second signal", async () => {
     const service = start("service.ts", ["hang"]);
-    await until(() => service.output().includes("ready"), "the service to start");
+    await waitUntil(() => service.output().includes("ready"), "the service to start");
     sendSignal(service.child, "SIGTERM");
-    await until(() => service.output().includes("step B"), "the hanging step");
+    await waitUntil(() => service.output().includes("step B"), "the hanging step");
     sendSignal(service.child, "SIGINT");
     expect(await service.exited).toEqual({ code: 130, signal: null });
     expect(service.output()).toContain("SIGINT again: exiting now");
@@ -116,7 +108,7 @@ describe("graceful shutdown", () => {
 
   it("exits when the overall deadline passes", async () => {
     const service = start("service.ts", ["deadline"]);
-    await until(() => service.output().includes("ready"), "the service to start");
+    await waitUntil(() => service.output().includes("ready"), "the service to start");
     sendSignal(service.child, "SIGHUP");
     expect(await service.exited).toEqual({ code: 129, signal: null });
     expect(service.output()).toContain("shutdown took longer than 300 ms: exiting now");
@@ -134,7 +126,7 @@ describe("graceful shutdown", () => {
 
   it("uses the configured exit code instead of 128 + n", async () => {
     const service = start("service.ts", ["custom-code"]);
-    await until(() => service.output().includes("ready"), "the service to start");
+    await waitUntil(() => service.output().includes("ready"), "the service to start");
     sendSignal(service.child, "SIGTERM");
     expect(await service.exited).toEqual({ code: 42, signal: null });
   });
@@ -143,7 +135,7 @@ describe("graceful shutdown", () => {
 describe("forwarding", () => {
   it("passes SIGTERM from a supervisor on to its children", async () => {
     const supervisor = start("supervisor.ts");
-    await until(
+    await waitUntil(
       () => supervisor.output().includes("ready") && supervisor.output().split("listening").length === 3,
       "the supervisor and its children to listen",
     );
@@ -156,9 +148,9 @@ describe("forwarding", () => {
 
   it("signals every process of a group", async () => {
     const leader = start("group-leader.ts", [], { detached: true });
-    await until(() => leader.output().split("listening").length === 4, "the three members to listen");
+    await waitUntil(() => leader.output().split("listening").length === 4, "the three members to listen");
     sendSignal({ group: leader.child.pid! }, "SIGUSR2");
-    await until(
+    await waitUntil(
       () => leader.lines().filter((line) => line.includes("got SIGUSR2")).length === 3,
       "three members",
     );
@@ -168,9 +160,9 @@ describe("forwarding", () => {
 
   it("forwards from this process, skipping targets that are gone", async () => {
     const waiter = start("waiter.ts");
-    await until(() => waiter.output().includes("ready"), "the child to listen");
+    await waitUntil(() => waiter.output().includes("ready"), "the child to listen");
     const gone = start("waiter.ts");
-    await until(() => gone.output().includes("ready"), "the second child");
+    await waitUntil(() => gone.output().includes("ready"), "the second child");
     gone.child.kill("SIGKILL");
     await gone.exited;
     using _forward = forwardSignals([gone.child, waiter.child], ["SIGUSR2"]);
@@ -182,7 +174,7 @@ describe("forwarding", () => {
 describe("listeners in this process", () => {
   it("gives Node's default action back once the last handler is disposed", async () => {
     const child = start("dispose-then-wait.ts");
-    await until(() => child.output().includes("disposed"), "the child to dispose its handler");
+    await waitUntil(() => child.output().includes("disposed"), "the child to dispose its handler");
     sendSignal(child.child, "SIGTERM");
     expect(await child.exited).toEqual({ code: null, signal: "SIGTERM" });
     expect(child.output()).not.toContain("handled");
@@ -193,7 +185,7 @@ describe("listeners in this process", () => {
     const before = process.listenerCount("SIGUSR2");
     const stop = onSignal("SIGUSR2", (signal) => seen.push(signal));
     process.kill(process.pid, "SIGUSR2");
-    await until(() => seen.length === 1, "the handler");
+    await waitUntil(() => seen.length === 1, "the handler");
     stop();
     stop();
     expect(process.listenerCount("SIGUSR2")).toBe(before);
@@ -224,7 +216,7 @@ describe("listeners in this process", () => {
     })();
     await new Promise((resolve) => setTimeout(resolve, 20));
     process.kill(process.pid, "SIGUSR2");
-    await until(() => seen.length === 1, "the first delivery");
+    await waitUntil(() => seen.length === 1, "the first delivery");
     process.kill(process.pid, "SIGUSR2");
     await iterating;
     expect(seen).toEqual(["SIGUSR2", "SIGUSR2"]);
@@ -251,7 +243,7 @@ describe("doorbell", () => {
     mailbox.push("two", "three");
     process.kill(process.pid, "SIGUSR2");
     process.kill(process.pid, "SIGUSR2");
-    await until(() => read.length === 3, "every message to be read");
+    await waitUntil(() => read.length === 3, "every message to be read");
     expect(read).toEqual(["one", "two", "three"]);
     expect(overlapped).toBe(false);
   });

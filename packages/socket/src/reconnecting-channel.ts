@@ -9,6 +9,7 @@ import {
   IpcErrorCode,
   isIpcError,
   type ReceiveOptions,
+  receiveIterator,
   type SendOptions,
   type WaitSettlers,
 } from "@ipc/core";
@@ -149,17 +150,7 @@ class RetryingChannel<T> implements ReconnectingChannel<T> {
   }
 
   [Symbol.asyncIterator](): AsyncIterator<T> {
-    return {
-      next: async () => {
-        try {
-          return { done: false, value: await this.receive() };
-        } catch (error) {
-          if (isIpcError(error, IpcErrorCode.CLOSED)) return { done: true, value: undefined };
-          throw error;
-        }
-      },
-      return: async () => ({ done: true, value: undefined }),
-    };
+    return receiveIterator(() => this.receive());
   }
 
   close(options?: CloseOptions): Promise<void> {

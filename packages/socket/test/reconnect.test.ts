@@ -1,19 +1,11 @@
 import { join } from "node:path";
 import { IpcErrorCode } from "@ipc/core";
 import { backoff, type ConnectionState, connectWithRetry, listen, SocketErrorCode } from "@ipc/socket";
-import { createTempDir } from "@ipc-internal/test-utils";
+import { createTempDir, waitUntil } from "@ipc-internal/test-utils";
 import { describe, expect, it } from "vitest";
 
 const sockPath = () => join(createTempDir(), "r.sock");
 const FAST = { initialDelayMs: 10, maxDelayMs: 50 };
-
-async function waitFor(condition: () => boolean, what: string): Promise<void> {
-  const deadline = Date.now() + 10_000;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-}
 
 describe("reconnecting client", () => {
   it("survives a server restart: queues while down, delivers in order after, reports its states", async () => {
@@ -29,7 +21,7 @@ describe("reconnecting client", () => {
     expect(await first.receive()).toBe("before");
 
     await listener.close({ graceful: false });
-    await waitFor(() => client.connection === "reconnecting", "the client to notice");
+    await waitUntil(() => client.connection === "reconnecting", "the client to notice");
     await client.send("while down 1");
     await client.send("while down 2");
     expect(client.queued).toBe(2);

@@ -6,7 +6,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { bytes, encodeFrameHeader, IpcErrorCode } from "@ipc/core";
 import { connect, listen, MAX_UNIX_PATH_BYTES, parseAddress, SocketErrorCode } from "@ipc/socket";
-import { createTempDir, spawnPeer, trackChild } from "@ipc-internal/test-utils";
+import { createTempDir, spawnPeer, trackChild, waitUntil } from "@ipc-internal/test-utils";
 import { describe, expect, it } from "vitest";
 
 const PYTHON = fileURLToPath(new URL("./fixtures/python_socket.py", import.meta.url));
@@ -303,7 +303,7 @@ describe("authkey with Python 3.11's multiprocessing.connection", () => {
   it("our connect talks to a Python Listener with the authkey, and a wrong key fails on both sides", async () => {
     const path = sockPath();
     const first = python(["listen", path, "py-secret"]);
-    while (!first.output().includes("ready")) await new Promise((resolve) => setTimeout(resolve, 20));
+    await waitUntil(() => first.output().includes("ready"), "the Python peer to be ready");
     const channel = await connect(path, { authkey: "py-secret", codec: bytes });
     await channel.send(Buffer.from("olleh"));
     expect(Buffer.from(await channel.receive()).toString()).toBe("hello");
@@ -311,7 +311,7 @@ describe("authkey with Python 3.11's multiprocessing.connection", () => {
     expect(await first.peer.exited).toEqual({ code: 0, signal: null });
 
     const second = python(["listen", path, "py-secret"]);
-    while (!second.output().includes("ready")) await new Promise((resolve) => setTimeout(resolve, 20));
+    await waitUntil(() => second.output().includes("ready"), "the Python peer to be ready");
     await expect(connect(path, { authkey: "not-it" })).rejects.toMatchObject({ code: IpcErrorCode.AUTH });
     expect(await second.peer.exited).toEqual({ code: 3, signal: null });
   });
