@@ -1,6 +1,8 @@
-// Thin bindings for POSIX shared memory: each function makes one system call and reports errno; all
+// Thin bindings for POSIX shared memory (futex waits are in futex.cc): each function makes one system call and reports errno; all
 // validation and error wording lives in TypeScript (src/).
 #include <napi.h>
+
+#include "futex.h"
 
 #include <cerrno>
 #include <cstdint>
@@ -84,6 +86,7 @@ Napi::Value Release(const Napi::CallbackInfo& info) {
   void* address = buffer.Data();
   size_t length = buffer.ByteLength();
   if (address != nullptr && length > 0) {
+    ipc_shm::CancelWaitsIn(info.Env(), address, length);
     void* replaced = mmap(address, length, PROT_NONE, MAP_FIXED | MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     if (replaced == MAP_FAILED) return Napi::Number::New(info.Env(), errno);
   }
@@ -123,6 +126,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("memfd", Napi::Function::New(env, Memfd));
   exports.Set("close", Napi::Function::New(env, Close));
   exports.Set("unlink", Napi::Function::New(env, Unlink));
+  ipc_shm::RegisterFutex(env, exports);
   exports.Set("O_CREAT", Napi::Number::New(env, O_CREAT));
   exports.Set("O_EXCL", Napi::Number::New(env, O_EXCL));
   exports.Set("O_RDWR", Napi::Number::New(env, O_RDWR));

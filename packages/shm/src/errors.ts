@@ -12,6 +12,8 @@ export const ShmErrorCode = {
   PERMISSION: "ERR_IPC_SHM_PERMISSION",
   /** Not enough room in /dev/shm for the size asked (ENOSPC at creation, never SIGBUS later). */
   NO_SPACE: "ERR_IPC_SHM_NO_SPACE",
+  /** A `SharedLock` was released by a process that no longer held it (its memory was overwritten). */
+  LOCK_NOT_HELD: "ERR_IPC_SHM_LOCK_NOT_HELD",
 } as const;
 
 /** A code defined by @ipc/shm. */

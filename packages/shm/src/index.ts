@@ -1,5 +1,13 @@
 export type { ShmErrorCodeString } from "./errors.js";
 export { ShmErrorCode } from "./errors.js";
+export { SharedEvent } from "./event.js";
+export type { FutexWaitResult } from "./futex.js";
+export { futexNotify, futexWait, futexWaitAsync } from "./futex.js";
+export type { BoundField, BoundLayout, FieldSpec, SharedLayout } from "./layout.js";
+export { defineLayout } from "./layout.js";
+export type { LockGuard } from "./lock.js";
+export { SharedLock } from "./lock.js";
+export { processAlive } from "./process-alive.js";
 export type { AnonymousSegment, CreateSegmentOptions, Segment } from "./segment.js";
 export {
   createAnonymousSegment,
@@ -11,3 +19,6 @@ export {
   segmentName,
   unlinkSegment,
 } from "./segment.js";
+export { SharedSemaphore } from "./semaphore.js";
+export type { ScalarOf, ScalarType, TypedArrayOf } from "./value.js";
+export { SharedValue, scalarSize, sharedArray } from "./value.js";

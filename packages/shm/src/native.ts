@@ -16,6 +16,16 @@ export interface NativeShm {
   memfd(name: string): { errno: number; value: number };
   close(fd: number): number;
   unlink(name: string): number;
+  /** Blocks this thread on a word: 0 woken, EAGAIN not `expected`, ETIMEDOUT, EINVAL. */
+  wait(buffer: ArrayBuffer, byteOffset: number, expected: number, timeoutMs: number): number;
+  /** Wakes up to `count` waiters on a word; the number woken, or a negative errno. */
+  wake(buffer: ArrayBuffer, byteOffset: number, count: number): number;
+  /** Receives the result of every async wait. */
+  setWaitCallback(callback: (id: number, result: number) => void): void;
+  /** Starts a wait on a waiter thread of the addon: 0 started, EINVAL. */
+  waitAsync(buffer: ArrayBuffer, byteOffset: number, expected: number, timeoutMs: number, id: number): number;
+  /** Ends an async wait soon with ECANCELED. */
+  cancelWait(id: number): void;
   readonly O_CREAT: number;
   readonly O_EXCL: number;
   readonly O_RDWR: number;
