@@ -85,6 +85,12 @@ export abstract class BaseChannel<T> implements Channel<T> {
   protected abstract writeFrame(payload: Uint8Array): void;
   /** Flushes and closes the transport from this side, within `timeoutMs`. Called once. */
   protected abstract shutdown(timeoutMs: number): Promise<void>;
+  /**
+   * Called before every receive and iteration step: a transport that can fetch frames synchronously
+   * (shared memory) does so here, so a message already there is delivered without a trip through the
+   * event loop. Does nothing by default.
+   */
+  protected pollIncoming(): void {}
 
   get state(): ChannelState {
     return this.#state;
@@ -124,6 +130,7 @@ export abstract class BaseChannel<T> implements Channel<T> {
         ),
       );
     }
+    this.pollIncoming();
     return this.inbox.receive(options);
   }
 
@@ -132,6 +139,7 @@ export abstract class BaseChannel<T> implements Channel<T> {
     return {
       next: () => {
         if (this.#direction === "send") return this.receive() as never;
+        this.pollIncoming();
         return this.inbox.take(undefined);
       },
       return: async () => ({ done: true, value: undefined }),

@@ -43,6 +43,11 @@ export class Inbox<T> {
     return this.#bufferedBytes >= this.#highWaterMark;
   }
 
+  /** Frames waiting to be received. */
+  get bufferedFrames(): number {
+    return this.#frames.length - this.#head;
+  }
+
   /** Bytes of payload waiting to be received. */
   get bufferedBytes(): number {
     return this.#bufferedBytes;

@@ -14,6 +14,8 @@ export const ShmErrorCode = {
   NO_SPACE: "ERR_IPC_SHM_NO_SPACE",
   /** A `SharedLock` was released by a process that no longer held it (its memory was overwritten). */
   LOCK_NOT_HELD: "ERR_IPC_SHM_LOCK_NOT_HELD",
+  /** A shared-memory channel already has both ends attached. */
+  CHANNEL_IN_USE: "ERR_IPC_SHM_CHANNEL_IN_USE",
 } as const;
 
 /** A code defined by @ipc/shm. */

@@ -7,6 +7,8 @@ export type { BoundField, BoundLayout, FieldSpec, SharedLayout } from "./layout.
 export { defineLayout } from "./layout.js";
 export type { LockGuard } from "./lock.js";
 export { SharedLock } from "./lock.js";
+export type { CreateShmChannelOptions, ShmChannelAddress } from "./open-channel.js";
+export { createShmChannel, openShmChannel } from "./open-channel.js";
 export { processAlive } from "./process-alive.js";
 export type { AnonymousSegment, CreateSegmentOptions, Segment } from "./segment.js";
 export {
@@ -20,5 +22,7 @@ export {
   unlinkSegment,
 } from "./segment.js";
 export { SharedSemaphore } from "./semaphore.js";
+export type { ShmChannelOptions } from "./shm-channel.js";
+export { DEFAULT_RING_CAPACITY_BYTES, DEFAULT_SPIN_MICROSECONDS, ShmChannel } from "./shm-channel.js";
 export type { ScalarOf, ScalarType, TypedArrayOf } from "./value.js";
 export { SharedValue, scalarSize, sharedArray } from "./value.js";

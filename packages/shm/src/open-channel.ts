@@ -1,0 +1,94 @@
+import { IpcError, IpcErrorCode } from "@ipc/core";
+import {
+  createAnonymousSegment,
+  createSegment,
+  openSegment,
+  openSegmentFd,
+  type Segment,
+} from "./segment.js";
+import {
+  channelSegmentSize,
+  checkRingCapacity,
+  DEFAULT_RING_CAPACITY_BYTES,
+  formatChannelSegment,
+  ShmChannel,
+  type ShmChannelOptions,
+} from "./shm-channel.js";
+
+/** Options of {@link createShmChannel}. */
+export interface CreateShmChannelOptions<T> extends ShmChannelOptions<T> {
+  /** A name in /dev/shm the peer opens with `openShmChannel(name)`; omit it for an anonymous segment handed over by descriptor (`channel.fd`). */
+  name?: string;
+  /** Bytes of ring in each direction: a power of two from 4 KiB to 1 GiB. @default 1 MiB */
+  capacity?: number;
+  /** Permission bits of a named segment. @default 0o600 */
+  mode?: number;
+  /** Remove the name as soon as the peer attaches (and at close), so a crash later leaves nothing in /dev/shm. @default true */
+  unlinkOnAttach?: boolean;
+}
+
+/**
+ * Creates a shared-memory channel and its first end. With `name`, the peer opens it by name; without,
+ * it is an anonymous segment (Linux) whose `fd` the peer receives in its stdio and opens with
+ * `openShmChannel({ fd })`, so nothing can be left behind. Messages sent before the peer attaches wait in
+ * the ring. @throws the errors of `createSegment` / `createAnonymousSegment`, `ERR_IPC_INVALID_ARGUMENT`
+ */
+export function createShmChannel<T = unknown>(options: CreateShmChannelOptions<T> = {}): ShmChannel<T> {
+  const capacity = checkRingCapacity(options.capacity ?? DEFAULT_RING_CAPACITY_BYTES);
+  const size = channelSegmentSize(capacity);
+  const { name } = options;
+  const segment =
+    name === undefined ? createAnonymousSegment(size) : createSegment(name, size, { mode: options.mode });
+  let linked = name !== undefined;
+  const releaseName = () => {
+    if (!linked) return;
+    linked = false;
+    try {
+      segment.unlink();
+    } catch {
+      // Already removed by someone else: the goal is met.
+    }
+  };
+  try {
+    formatChannelSegment(segment, capacity);
+    return new ShmChannel<T>(
+      segment,
+      true,
+      options,
+      options.unlinkOnAttach === false ? undefined : releaseName,
+    );
+  } catch (error) {
+    releaseName();
+    segment.close();
+    throw error;
+  }
+}
+
+/** Where the other end of a channel is: its segment name, or a descriptor received from the creator. */
+export type ShmChannelAddress = string | { readonly fd: number };
+
+/**
+ * Opens the second end of a channel made by {@link createShmChannel}.
+ * @throws `ERR_IPC_SHM_NOT_FOUND`, `ERR_IPC_SHM_PERMISSION`, `ERR_IPC_PROTOCOL` (not a channel),
+ * `ERR_IPC_SHM_CHANNEL_IN_USE` (both ends taken)
+ */
+export function openShmChannel<T = unknown>(
+  address: ShmChannelAddress,
+  options: ShmChannelOptions<T> = {},
+): ShmChannel<T> {
+  let segment: Segment;
+  if (typeof address === "string") segment = openSegment(address);
+  else if (typeof address === "object" && address !== null) segment = openSegmentFd(address.fd);
+  else {
+    throw new IpcError(
+      IpcErrorCode.INVALID_ARGUMENT,
+      `openShmChannel takes a segment name or { fd }, got ${String(address)}`,
+    );
+  }
+  try {
+    return new ShmChannel<T>(segment, false, options);
+  } catch (error) {
+    segment.close();
+    throw error;
+  }
+}

@@ -1,0 +1,77 @@
+import { fileURLToPath } from "node:url";
+import type { Channel } from "@ipc/core";
+import { createShmChannel, openShmChannel } from "@ipc/shm";
+import {
+  type ConformanceSubject,
+  codecByName,
+  describeConformance,
+  peerRemote,
+  serveChannel,
+  waitForRemoteReady,
+} from "@ipc-internal/conformance";
+import { spawnPeer } from "@ipc-internal/test-utils";
+
+const PEER = fileURLToPath(new URL("./fixtures/shm-peer.ts", import.meta.url));
+let counter = 0;
+const freshName = () => `ipc-test-${process.pid}-conf-${(counter += 1)}`;
+
+const inProcess: ConformanceSubject = {
+  name: "@ipc/shm channel, both ends in one process",
+  capabilities: { duplex: true, raw: true, crossProcess: false },
+  async open({ localCodec, remoteCodec, localMaxFrameSize }) {
+    const name = freshName();
+    const local = createShmChannel({ name, codec: codecByName(localCodec), maxFrameSize: localMaxFrameSize });
+    const far = openShmChannel(name, { codec: codecByName(remoteCodec) });
+    return {
+      local: local as Channel<unknown>,
+      remote: serveChannel(far as Channel<unknown>, async (bytes) => far.writeRaw(bytes)),
+      async dispose() {
+        await Promise.all([local.close({ timeout: 1000 }), far.close({ timeout: 1000 })]);
+      },
+    };
+  },
+};
+
+const byName: ConformanceSubject = {
+  name: "@ipc/shm channel to another process that opens it by name",
+  capabilities: { duplex: true, raw: true, crossProcess: true },
+  async open({ localCodec, remoteCodec, localMaxFrameSize }) {
+    const name = freshName();
+    const local = createShmChannel({ name, codec: codecByName(localCodec), maxFrameSize: localMaxFrameSize });
+    const peer = spawnPeer(PEER, { args: [name, remoteCodec] });
+    await waitForRemoteReady(peer.child);
+    return {
+      local: local as Channel<unknown>,
+      ...peerRemote(peer, true),
+      async dispose() {
+        await local.close({ timeout: 1000 });
+        await peer.stop();
+      },
+    };
+  },
+};
+
+const byDescriptor: ConformanceSubject = {
+  name: "@ipc/shm anonymous channel handed to a child by descriptor",
+  capabilities: { duplex: true, raw: true, crossProcess: true },
+  async open({ localCodec, remoteCodec, localMaxFrameSize }) {
+    const local = createShmChannel({ codec: codecByName(localCodec), maxFrameSize: localMaxFrameSize });
+    const peer = spawnPeer(PEER, {
+      args: ["fd:4", remoteCodec],
+      stdio: ["ignore", "inherit", "inherit", "ipc", local.fd!],
+    });
+    await waitForRemoteReady(peer.child);
+    return {
+      local: local as Channel<unknown>,
+      ...peerRemote(peer, true),
+      async dispose() {
+        await local.close({ timeout: 1000 });
+        await peer.stop();
+      },
+    };
+  },
+};
+
+describeConformance(inProcess);
+describeConformance(byName);
+describeConformance(byDescriptor);
