@@ -128,11 +128,16 @@ export class Ring {
 
   /** A copy of the next `count` readable bytes, taken. */
   take(count: number): Uint8Array {
-    const at = this.#readPos & this.#mask;
+    const out = this.copy(count);
     this.#readPos = (this.#readPos + count) | 0;
-    if (at + count <= this.capacity) return this.#bytes.slice(at, at + count);
-    const out = new Uint8Array(count);
-    this.#copyFrom(at, out, 0, count);
+    return out;
+  }
+
+  /** A copy of the next `count` readable bytes, in a buffer of its own, left in the ring. */
+  copy(count: number): Uint8Array {
+    // Not zero-filled first, unlike `new Uint8Array(count)`: every byte is overwritten at once.
+    const out = new Uint8Array(Buffer.allocUnsafeSlow(count).buffer, 0, count);
+    this.#copyFrom(this.#readPos & this.#mask, out, 0, count);
     return out;
   }
 

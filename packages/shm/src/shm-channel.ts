@@ -28,6 +28,8 @@ import type { AnonymousSegment, Segment } from "./segment.js";
 export const DEFAULT_RING_CAPACITY_BYTES = 1024 * 1024;
 /** Microseconds a receive (or a blocked send) spins on the ring before it sleeps, unless `spinMicroseconds` says otherwise. */
 export const DEFAULT_SPIN_MICROSECONDS = 20;
+/** Most bytes of small frames copied out of the ring at once (each frame is then a view of the copy). */
+const BATCH_BYTES = 256 * 1024;
 /** How often a sleeping end checks that the peer process is alive, in milliseconds. */
 const PEER_CHECK_MS = 100;
 
@@ -173,8 +175,14 @@ export class ShmChannel<T> extends BaseChannel<T> {
     return this.#out.capacity;
   }
 
+  // Room means a quarter of the ring is free: a send then writes straight into shared memory, and only a
+  // frame larger than that can ever wait in this process (copied). Otherwise sends wait in the gate,
+  // uncopied, while the write loop waits for the reader.
   protected override hasRoom(): boolean {
-    return this.#pendingBytes < this.#out.capacity;
+    if (this.#pending.length === 0 && this.#out.writable() >= this.#out.capacity >>> 2) return true;
+    // After the refused send has joined the gate's queue, so the loop finds it waiting.
+    queueMicrotask(this.#startWriteLoop);
+    return false;
   }
 
   protected override writeFrame(payload: Uint8Array): void {
@@ -208,21 +216,24 @@ export class ShmChannel<T> extends BaseChannel<T> {
     this.#out.publish();
   }
 
+  // While the application keeps receiving, frames are fetched here, synchronously, and the producer is
+  // told not to wake the read loop (a system call per message otherwise). Only when a receive is about to
+  // wait does the read loop's wake-up flag go back up.
   protected override pollIncoming(): void {
     if (this.#ended || this.inbox.bufferedFrames > 0) return;
-    if (this.#drain() > 0 || this.#spinMs === 0) return;
     const words = this.#in.words;
-    // While spinning, the producer need not wake our waiter thread: the spin sees its bytes first.
-    if (this.#readerSleeping) Atomics.store(words, READER_SLEEPING, 0);
-    const until = performance.now() + this.#spinMs;
-    let got = 0;
+    // Stored only when it changes: the word sits on the producer's cache line.
+    if (this.#readerSleeping && Atomics.load(words, READER_SLEEPING) !== 0)
+      Atomics.store(words, READER_SLEEPING, 0);
+    let got = this.#drain();
+    const until = got > 0 || this.#spinMs === 0 ? 0 : performance.now() + this.#spinMs;
     while (got === 0 && !this.#ended && performance.now() < until) {
       if (this.#in.hasNews()) got = this.#drain();
       else if (Atomics.load(words, WRITER_CLOSED) !== 0) break;
     }
-    if (this.#readerSleeping) {
+    if (got === 0 && this.#readerSleeping) {
       Atomics.store(words, READER_SLEEPING, 1);
-      if (got === 0) this.#drain(); // bytes published while the flag was down
+      this.#drain(); // bytes published while the flag was down
     }
   }
 
@@ -250,6 +261,10 @@ export class ShmChannel<T> extends BaseChannel<T> {
         } else {
           if (available < 4 || this.inbox.full) break;
           const short = ring.peekInt32(0);
+          if (short >= 0 && short + 4 <= Math.min(available, BATCH_BYTES) && short <= this.maxFrameSize) {
+            frames += this.#drainBatch(Math.min(available, BATCH_BYTES));
+            continue;
+          }
           let length = short;
           let headerBytes = 4;
           if (short < 0) {
@@ -286,6 +301,32 @@ export class ShmChannel<T> extends BaseChannel<T> {
       return frames;
     }
     ring.release();
+    return frames;
+  }
+
+  /**
+   * Small frames, many at a time: one copy of up to `limit` bytes, then a view of it per frame (the first
+   * frame is known to fit whole). Returns frames delivered; stops before any frame it cannot take whole.
+   */
+  #drainBatch(limit: number): number {
+    const ring = this.#in;
+    const chunk = ring.copy(limit);
+    const { buffer, byteOffset } = chunk;
+    const maxFrameSize = this.maxFrameSize;
+    let offset = 0;
+    let frames = 0;
+    // Every whole frame of the copy is delivered, even past the inbox's high-water mark (by less than
+    // BATCH_BYTES): stopping early would copy the rest again for the next few frames.
+    while (offset + 4 <= limit) {
+      const length =
+        (chunk[offset]! << 24) | (chunk[offset + 1]! << 16) | (chunk[offset + 2]! << 8) | chunk[offset + 3]!;
+      if (length < 0 || length > maxFrameSize || offset + 4 + length > limit) break;
+      offset += 4;
+      this.receiveFrame(new Uint8Array(buffer, byteOffset + offset, length));
+      offset += length;
+      frames += 1;
+    }
+    ring.skip(offset);
     return frames;
   }
 
@@ -343,6 +384,8 @@ export class ShmChannel<T> extends BaseChannel<T> {
     }
   }
 
+  readonly #startWriteLoop = () => void this.#writeLoop();
+
   /** Writes queued frames as the reader frees room, sleeping on the ring when it is full. */
   async #writeLoop(): Promise<void> {
     if (this.#writerRunning) return;
@@ -353,12 +396,10 @@ export class ShmChannel<T> extends BaseChannel<T> {
       for (;;) {
         this.#writePending();
         this.gate.notify();
-        if (this.#pending.length === 0 || this.#ended) return;
+        if ((this.#pending.length === 0 && this.gate.waiting === 0) || this.#ended) return;
         const until = performance.now() + this.#spinMs;
-        while (this.#pending.length > 0 && performance.now() < until) {
-          if (ring.writable() > 0) this.#writePending();
-        }
-        if (this.#pending.length === 0) continue;
+        while (ring.writable() < this.#nextNeed() && performance.now() < until);
+        if (ring.writable() >= this.#nextNeed()) continue;
         if (Atomics.load(words, READER_CLOSED) !== 0) {
           this.#peerClosedReading();
           return;
@@ -390,10 +431,11 @@ export class ShmChannel<T> extends BaseChannel<T> {
     }
   }
 
-  /** Bytes the next write needs: a whole header, or one byte of payload. */
+  /** Bytes the next write needs: a whole header, one byte of payload, or the room a waiting send needs. */
   #nextNeed(): number {
     const next = this.#pending[0];
-    if (next === undefined || next.headerDone) return 1;
+    if (next === undefined) return this.#out.capacity >>> 2;
+    if (next.headerDone) return 1;
     return next.header?.byteLength ?? 4;
   }
 
