@@ -23,7 +23,7 @@ export interface CreateShmChannelOptions<T> extends ShmChannelOptions<T> {
   capacity?: number;
   /** Permission bits of a named segment. @default 0o600 */
   mode?: number;
-  /** Remove the name as soon as the peer attaches (and at close), so a crash later leaves nothing in /dev/shm. @default true */
+  /** Remove the name as soon as the peer attaches, so a crash later leaves nothing in /dev/shm (it is removed at close either way). @default true */
   unlinkOnAttach?: boolean;
 }
 
@@ -51,12 +51,7 @@ export function createShmChannel<T = unknown>(options: CreateShmChannelOptions<T
   };
   try {
     formatChannelSegment(segment, capacity);
-    return new ShmChannel<T>(
-      segment,
-      true,
-      options,
-      options.unlinkOnAttach === false ? undefined : releaseName,
-    );
+    return new ShmChannel<T>(segment, true, options, releaseName, options.unlinkOnAttach !== false);
   } catch (error) {
     releaseName();
     segment.close();

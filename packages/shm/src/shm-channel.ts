@@ -99,6 +99,7 @@ export class ShmChannel<T> extends BaseChannel<T> {
   readonly #in: Ring;
   readonly #spinMs: number;
   readonly #releaseName: (() => void) | undefined;
+  readonly #releaseOnAttach: boolean;
   readonly #stop = new AbortController();
   readonly #pending: Outgoing[] = [];
   #pendingBytes = 0;
@@ -114,7 +115,13 @@ export class ShmChannel<T> extends BaseChannel<T> {
   readonly #borrows: boolean;
 
   /** @internal Use `createShmChannel` / `openShmChannel`. */
-  constructor(segment: Segment, creator: boolean, options: ShmChannelOptions<T>, releaseName?: () => void) {
+  constructor(
+    segment: Segment,
+    creator: boolean,
+    options: ShmChannelOptions<T>,
+    releaseName?: () => void,
+    releaseOnAttach = true,
+  ) {
     super(options);
     const spin = options.spinMicroseconds ?? DEFAULT_SPIN_MICROSECONDS;
     if (typeof spin !== "number" || !(spin >= 0) || !Number.isFinite(spin)) {
@@ -147,6 +154,7 @@ export class ShmChannel<T> extends BaseChannel<T> {
       futexNotify(this.#out.words, WRITE_POS, 1);
     }
     this.#releaseName = releaseName;
+    this.#releaseOnAttach = releaseOnAttach;
     this.inbox.onSpace = () => {
       if (!this.#waitingForSpace) return;
       this.#waitingForSpace = false;
@@ -471,7 +479,7 @@ export class ShmChannel<T> extends BaseChannel<T> {
   #notePeer(): void {
     if (this.#peerSeen || this.peerPid === 0) return;
     this.#peerSeen = true;
-    this.#releaseName?.();
+    if (this.#releaseOnAttach) this.#releaseName?.();
   }
 
   #peerAlive(): boolean {

@@ -1,0 +1,94 @@
+import { existsSync } from "node:fs";
+import { bytes, IpcErrorCode } from "@ipc/core";
+import { createSegment, createShmChannel, openShmChannel, ShmErrorCode } from "@ipc/shm";
+import { waitUntil } from "@ipc-internal/test-utils";
+import { describe, expect, it } from "vitest";
+
+let counter = 0;
+const freshName = () => `ipc-test-${process.pid}-chan-${(counter += 1)}`;
+
+describe("shared-memory channel", () => {
+  it("removes its name from /dev/shm as soon as the peer attaches", async () => {
+    const name = freshName();
+    await using creator = createShmChannel({ name });
+    expect(existsSync(`/dev/shm/${name}`)).toBe(true);
+    expect(creator.peerPid).toBe(0);
+    await using opener = openShmChannel(name);
+    await waitUntil(() => !existsSync(`/dev/shm/${name}`), "the name to be removed");
+    expect(creator.peerPid).toBe(process.pid);
+    await opener.send("still works");
+    expect(await creator.receive()).toBe("still works");
+  });
+
+  it("removes its name at close when no peer ever came", async () => {
+    const name = freshName();
+    const creator = createShmChannel({ name });
+    await creator.close();
+    expect(existsSync(`/dev/shm/${name}`)).toBe(false);
+  });
+
+  it("refuses a third process, a segment that is not a channel, and bad options", async () => {
+    const name = freshName();
+    await using creator = createShmChannel({ name, unlinkOnAttach: false });
+    await using opener = openShmChannel(name);
+    expect(() => openShmChannel(name)).toThrow(
+      expect.objectContaining({ code: ShmErrorCode.CHANNEL_IN_USE }),
+    );
+    expect(creator.peerPid).toBe(process.pid);
+    await opener.close();
+
+    const plainName = freshName();
+    using plain = createSegment(plainName, 8192);
+    plain.unlink();
+    expect(() => openShmChannel({ fd: 1e6 })).toThrow(expect.objectContaining({ code: IpcErrorCode.SYSTEM }));
+    for (const capacity of [1000, 4095, 3 * 4096, 2 ** 31]) {
+      expect(() => createShmChannel({ capacity })).toThrow(
+        expect.objectContaining({ code: IpcErrorCode.INVALID_ARGUMENT }),
+      );
+    }
+    expect(() => createShmChannel({ spinMicroseconds: -1 })).toThrow(
+      expect.objectContaining({ code: IpcErrorCode.INVALID_ARGUMENT }),
+    );
+    expect(() => openShmChannel(freshName())).toThrow(
+      expect.objectContaining({ code: ShmErrorCode.NOT_FOUND }),
+    );
+  });
+
+  it("refuses to open a segment that is not a channel", () => {
+    const name = freshName();
+    using plain = createSegment(name, 8192);
+    try {
+      expect(() => openShmChannel(name)).toThrow(expect.objectContaining({ code: IpcErrorCode.PROTOCOL }));
+    } finally {
+      plain.unlink();
+    }
+  });
+
+  it("carries messages larger than its ring, in pieces, in both directions", async () => {
+    const name = freshName();
+    await using left = createShmChannel<Uint8Array>({ name, capacity: 4096, codec: bytes });
+    await using right = openShmChannel<Uint8Array>(name, { codec: bytes });
+    const big = new Uint8Array(1024 * 1024 + 3).map((_, i) => i % 251);
+    const [received] = await Promise.all([right.receive(), left.send(big)]);
+    expect(Buffer.from(received).equals(big)).toBe(true); // toEqual compares 1 MiB element by element: slow
+    const [back] = await Promise.all([left.receive(), right.send(big.subarray(5))]);
+    expect(Buffer.from(back).equals(big.subarray(5))).toBe(true);
+  });
+
+  it("works without spinning: every wake-up goes through a futex (sleeping mode)", async () => {
+    const name = freshName();
+    await using left = createShmChannel<number>({ name, spinMicroseconds: 0 });
+    await using right = openShmChannel<number>(name, { spinMicroseconds: 0 });
+    let sum = 0;
+    const echo = (async () => {
+      for await (const n of right) await right.send(n * 2);
+    })();
+    for (let i = 0; i < 500; i += 1) {
+      await left.send(i);
+      sum += await left.receive({ timeout: 5000 });
+    }
+    expect(sum).toBe(2 * ((499 * 500) / 2));
+    await left.close();
+    await echo;
+  });
+});
