@@ -25,12 +25,17 @@ export interface Mechanism {
     | "ipc-pipe"
     | "ipc-socket-unix"
     | "ipc-socket-tcp"
-    | "ipc-fifo";
+    | "ipc-fifo"
+    | "ipc-shm";
   /** The codec of @ipc mechanisms. */
   codec?: Codec<unknown>;
   link(endpoint: Endpoint): Link;
   /** Number of 1 MiB payloads for the bandwidth run, when the mechanism carries bytes at all. */
   bandwidthCount?: number;
+  /** Number of 64 KiB payloads for the second bandwidth run, for the mechanisms compared on it. */
+  chunkCount?: number;
+  /** `spinMicroseconds` of @ipc/shm channels. */
+  spinMicroseconds?: number;
 }
 
 export const MECHANISMS: Mechanism[] = [
@@ -57,6 +62,7 @@ export const MECHANISMS: Mechanism[] = [
     transport: "unix-socket",
     link: ({ socket }) => handWrittenSocketLink(socket!),
     bandwidthCount: 200,
+    chunkCount: 8000,
   },
   {
     id: "net-hand-tcp",
@@ -109,6 +115,7 @@ export const MECHANISMS: Mechanism[] = [
     codec: bytes as Codec<unknown>,
     link: ({ channel }) => channelLink(channel!),
     bandwidthCount: 200,
+    chunkCount: 8000,
   },
   {
     id: "socket-tcp-bytes",
@@ -133,6 +140,46 @@ export const MECHANISMS: Mechanism[] = [
     label: "@ipc/socket TCP (json)",
     payload: "object",
     transport: "ipc-socket-tcp",
+    codec: json,
+    link: ({ channel }) => channelLink(channel!),
+  },
+  {
+    id: "shm-bytes",
+    label: "@ipc/shm channel (bytes)",
+    payload: "bytes",
+    transport: "ipc-shm",
+    codec: bytes as Codec<unknown>,
+    link: ({ channel }) => channelLink(channel!),
+    bandwidthCount: 1000,
+    chunkCount: 30000,
+  },
+  {
+    id: "shm-bytes-spin",
+    label: "@ipc/shm channel (bytes, spin 1 ms)",
+    payload: "bytes",
+    transport: "ipc-shm",
+    codec: bytes as Codec<unknown>,
+    spinMicroseconds: 1000,
+    link: ({ channel }) => channelLink(channel!),
+    bandwidthCount: 1000,
+    chunkCount: 30000,
+  },
+  {
+    id: "shm-bytes-sleep",
+    label: "@ipc/shm channel (bytes, no spin)",
+    payload: "bytes",
+    transport: "ipc-shm",
+    codec: bytes as Codec<unknown>,
+    spinMicroseconds: 0,
+    link: ({ channel }) => channelLink(channel!),
+    bandwidthCount: 1000,
+    chunkCount: 30000,
+  },
+  {
+    id: "shm-json",
+    label: "@ipc/shm channel (json)",
+    payload: "object",
+    transport: "ipc-shm",
     codec: json,
     link: ({ channel }) => channelLink(channel!),
   },

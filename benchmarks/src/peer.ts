@@ -5,6 +5,7 @@ import { once } from "node:events";
 import { connect } from "node:net";
 import { openFifoPair } from "@ipc/fifo";
 import { openParentPipe } from "@ipc/pipe";
+import { openShmChannel } from "@ipc/shm";
 import { connect as connectSocket } from "@ipc/socket";
 import type { Link } from "./link.js";
 import { mechanismById } from "./mechanisms.js";
@@ -20,6 +21,10 @@ async function open(): Promise<Link> {
     case "ipc-fifo": {
       const [toPeer, toParent] = address!.split(",") as [string, string];
       return mechanism.link({ channel: await openFifoPair(toPeer, toParent, { codec: mechanism.codec! }) });
+    }
+    case "ipc-shm": {
+      const options = { codec: mechanism.codec!, spinMicroseconds: mechanism.spinMicroseconds };
+      return mechanism.link({ channel: openShmChannel({ fd: 3 }, options) });
     }
     case "ipc-socket-unix":
     case "ipc-socket-tcp":

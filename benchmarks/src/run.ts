@@ -10,6 +10,7 @@ import { parseArgs } from "node:util";
 import { bytes } from "@ipc/core";
 import { createFifo, openFifoPair } from "@ipc/fifo";
 import { forkWithPipes } from "@ipc/pipe";
+import { createShmChannel } from "@ipc/shm";
 import { onSignal, sendSignal } from "@ipc/signal";
 import { listen } from "@ipc/socket";
 import type { Link } from "./link.js";
@@ -25,6 +26,7 @@ export interface Result {
   rttP99Us?: number;
   smallPerSecond?: number;
   bandwidthBytesPerSecond?: number;
+  chunkBytesPerSecond?: number;
 }
 
 const MODES = {
@@ -88,6 +90,11 @@ async function startPeer(mechanism: Mechanism, phase: "echo" | "sink", count: nu
     await Promise.all([createFifo(toPeer), createFifo(toParent)]);
     const child = spawn(process.execPath, [...args, `${toPeer},${toParent}`], { stdio: "inherit" });
     const channel = await openFifoPair(toParent, toPeer, { codec: mechanism.codec!, timeout: 30_000 });
+    session = { child, link: mechanism.link({ channel }) };
+  } else if (mechanism.transport === "ipc-shm") {
+    const options = { codec: mechanism.codec!, spinMicroseconds: mechanism.spinMicroseconds };
+    const channel = createShmChannel(options);
+    const child = spawn(process.execPath, args, { stdio: ["inherit", "inherit", "inherit", channel.fd!] });
     session = { child, link: mechanism.link({ channel }) };
   } else if (mechanism.transport === "ipc-socket-unix" || mechanism.transport === "ipc-socket-tcp") {
     const where =
@@ -164,6 +171,12 @@ async function measure(mechanism: Mechanism): Promise<Result> {
     const seconds = await measureOneWay(mechanism, count, () => payload);
     result.bandwidthBytesPerSecond = (count * MIB) / seconds;
   }
+  if (mechanism.chunkCount !== undefined) {
+    const count = Math.max(2, Math.round(mechanism.chunkCount * mode.bandwidthScale));
+    const payload = Buffer.alloc(64 * 1024, 7);
+    const seconds = await measureOneWay(mechanism, count, () => payload);
+    result.chunkBytesPerSecond = (count * 64 * 1024) / seconds;
+  }
   return result;
 }
 
@@ -179,6 +192,7 @@ function printTable(results: Result[]): void {
       "vs base",
       "1 MiB MB/s",
       "vs base",
+      "64 KiB MB/s",
     ],
     ...results.map((r) => [
       r.label,
@@ -189,6 +203,7 @@ function printTable(results: Result[]): void {
       formatRatio(r.smallPerSecond, base?.smallPerSecond),
       formatNumber(r.bandwidthBytesPerSecond === undefined ? undefined : r.bandwidthBytesPerSecond / 1e6),
       formatRatio(r.bandwidthBytesPerSecond, base?.bandwidthBytesPerSecond),
+      formatNumber(r.chunkBytesPerSecond === undefined ? undefined : r.chunkBytesPerSecond / 1e6),
     ]),
   ];
   const widths = rows[0]!.map((_, column) => Math.max(...rows.map((row) => row[column]!.length)));
