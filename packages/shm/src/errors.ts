@@ -16,6 +16,8 @@ export const ShmErrorCode = {
   LOCK_NOT_HELD: "ERR_IPC_SHM_LOCK_NOT_HELD",
   /** A shared-memory channel already has both ends attached. */
   CHANNEL_IN_USE: "ERR_IPC_SHM_CHANNEL_IN_USE",
+  /** A shared map has no free entry left for a new key. */
+  MAP_FULL: "ERR_IPC_SHM_MAP_FULL",
 } as const;
 
 /** A code defined by @ipc/shm. */

@@ -9,6 +9,9 @@ export type { LockGuard } from "./lock.js";
 export { SharedLock } from "./lock.js";
 export type { CreateShmChannelOptions, ShmChannelAddress } from "./open-channel.js";
 export { createShmChannel, openShmChannel } from "./open-channel.js";
+export type { CreateSharedMapOptions } from "./open-map.js";
+export { createSharedMap, openSharedMap } from "./open-map.js";
+export { removeOrphanedSegments, uniqueSegmentName } from "./orphans.js";
 export { processAlive } from "./process-alive.js";
 export type { AnonymousSegment, CreateSegmentOptions, Segment } from "./segment.js";
 export {
@@ -22,6 +25,14 @@ export {
   unlinkSegment,
 } from "./segment.js";
 export { SharedSemaphore } from "./semaphore.js";
+export type { SharedMapOptions, SharedMapShape } from "./shared-map.js";
+export {
+  DEFAULT_MAP_CAPACITY,
+  DEFAULT_MAX_KEY_BYTES,
+  DEFAULT_MAX_VALUE_BYTES,
+  SharedMap,
+  sharedMapSize,
+} from "./shared-map.js";
 export type { ShmChannelOptions } from "./shm-channel.js";
 export { DEFAULT_RING_CAPACITY_BYTES, DEFAULT_SPIN_MICROSECONDS, ShmChannel } from "./shm-channel.js";
 export type { ScalarOf, ScalarType, TypedArrayOf } from "./value.js";
