@@ -3,7 +3,7 @@ import { existsSync, readdirSync, statfsSync, statSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { IpcErrorCode } from "@ipc/core";
 import { createSegment, openSegment, ShmErrorCode, segmentName, unlinkSegment } from "@ipc/shm";
-import { spawnPeer, trackChild, waitUntil } from "@ipc-internal/test-utils";
+import { spawnPeer, TYPESCRIPT_NODE_ARGS, trackChild, waitUntil } from "@ipc-internal/test-utils";
 import { afterEach, describe, expect, it } from "vitest";
 
 const fixture = (name: string) => fileURLToPath(new URL(`./fixtures/${name}`, import.meta.url));
@@ -80,6 +80,32 @@ describe("segments", () => {
       expect.objectContaining({ code: ShmErrorCode.NO_SPACE }),
     );
     expect(existsSync(`/dev/shm/${name}`)).toBe(false);
+  });
+});
+
+describe("a full tmpfs", () => {
+  // A 1 MiB tmpfs mounted on /dev/shm in a private mount namespace: needs root and unshare(1).
+  const canMount = process.platform === "linux" && process.getuid?.() === 0 && existsSync("/usr/bin/unshare");
+  it.runIf(canMount)("refuses what does not fit with ERR_IPC_SHM_NO_SPACE, never SIGBUS", async () => {
+    const node = [process.execPath, ...TYPESCRIPT_NODE_ARGS, fixture("tiny-tmpfs.ts")].map(
+      (arg) => `'${arg}'`,
+    );
+    const script = `mount -t tmpfs -o size=1m tmpfs /dev/shm && exec ${node.join(" ")}`;
+    const child = spawn("unshare", ["--mount", "--propagation", "private", "sh", "-c", script], {
+      stdio: ["ignore", "pipe", "inherit"],
+    });
+    const peer = trackChild(child);
+    let output = "";
+    child.stdout.setEncoding("utf8").on("data", (text: string) => {
+      output += text;
+    });
+    expect(await peer.exited).toEqual({ code: 0, signal: null });
+    expect(JSON.parse(output)).toEqual({
+      first: "ok",
+      second: ShmErrorCode.NO_SPACE,
+      channel: ShmErrorCode.NO_SPACE,
+      "after-release": "ok",
+    });
   });
 });
 
