@@ -28,6 +28,12 @@ const EXAMPLES: Example[] = [
   },
   { file: "signal-parent-child.ts", title: "@ipc/signal: a parent and a child coordinate with signals" },
   { file: "signal-graceful-service.ts", title: "@ipc/signal: a service shuts down gracefully on SIGTERM" },
+  {
+    file: "shm-shared-memory.ts",
+    title: "@ipc/shm: shared values, an array and a lock between three processes",
+  },
+  { file: "shm-cluster-map.ts", title: "@ipc/shm: cluster workers share a key-value map with counters" },
+  { file: "shm-channel.ts", title: "@ipc/shm: a parent and its child talk over a shared-memory channel" },
 ];
 
 const EXAMPLE_TIMEOUT_MS = 30_000;
