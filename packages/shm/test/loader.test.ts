@@ -1,5 +1,5 @@
 import { execFileSync } from "node:child_process";
-import { existsSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { TYPESCRIPT_NODE_ARGS } from "@ipc-internal/test-utils";
 import { describe, expect, it } from "vitest";
@@ -27,6 +27,15 @@ function runSmoke(env: NodeJS.ProcessEnv, tag: string): string {
 }
 
 describe("native addon loader", () => {
+  it.runIf(`${process.platform}-${process.arch}` === "linux-x64")(
+    "ships a prebuilt binary built from the current sources (node native/prebuild.mjs refreshes it)",
+    async () => {
+      const { nativeSourceHash } = await import("../native/source-hash.mjs");
+      const recorded = readFileSync(`${root}prebuilds/linux-x64/SOURCE_SHA256`, "utf8").trim();
+      expect(recorded).toBe(nativeSourceHash());
+    },
+  );
+
   // linux-x64 is the only prebuilt shipped.
   it.runIf(`${process.platform}-${process.arch}` === "linux-x64")(
     "works with the prebuilt linux-x64 binary shipped in the package",
