@@ -1,0 +1,2 @@
+/** Hash of binding.gyp and native/*.cc / *.h. */
+export function nativeSourceHash(): string;
