@@ -10,18 +10,23 @@ export interface WaitWord {
   readonly index: number;
 }
 
+/** A sleep a wait asks for: while the word reads `expected`, for at most `timeoutMs`. */
+interface Sleep {
+  readonly expected: number;
+  readonly timeoutMs: number;
+}
+
 /**
- * Synchronous wait: calls `step` until it is done, sleeping on the word between tries (at most `sliceMs`
- * at a time, so `step` can look again, say for a dead owner). @throws `ERR_IPC_TIMEOUT` after `timeout` ms
+ * The logic of every wait, whichever way it sleeps: calls `step` until it is done, registering as a
+ * sleeper before the first sleep and unregistering however it ends. Yields the sleeps it needs.
  */
-export function blockUntil<R>(
+function* waitLoop<R>(
   word: WaitWord,
   step: () => Step<R>,
   what: string,
-  timeout = Number.POSITIVE_INFINITY,
-  sliceMs = Number.POSITIVE_INFINITY,
-): R {
-  checkWaitOptions({ timeout }, what);
+  timeout: number,
+  sliceMs: number,
+): Generator<Sleep, R> {
   const deadline = performance.now() + timeout;
   const { view, index } = word;
   let sleeping = false;
@@ -36,10 +41,33 @@ export function blockUntil<R>(
         sleeping = true;
         continue; // look once more now that wakers can see us
       }
-      futexWait(view, index, next.expected, Math.min(left, sliceMs));
+      yield { expected: next.expected, timeoutMs: Math.min(left, sliceMs) };
     }
   } finally {
     if (sleeping) Atomics.sub(view, index + 1, 1);
+  }
+}
+
+/**
+ * Synchronous wait: calls `step` until it is done, sleeping on the word between tries (at most `sliceMs`
+ * at a time, so `step` can look again, say for a dead owner). @throws `ERR_IPC_TIMEOUT` after `timeout` ms
+ */
+export function blockUntil<R>(
+  word: WaitWord,
+  step: () => Step<R>,
+  what: string,
+  timeout = Number.POSITIVE_INFINITY,
+  sliceMs = Number.POSITIVE_INFINITY,
+): R {
+  checkWaitOptions({ timeout }, what);
+  const loop = waitLoop(word, step, what, timeout, sliceMs);
+  try {
+    for (let next = loop.next(); ; next = loop.next()) {
+      if (next.done) return next.value;
+      futexWait(word.view, word.index, next.value.expected, next.value.timeoutMs);
+    }
+  } finally {
+    loop.return(undefined as R); // unregisters the sleeper if the wait ended by an error
   }
 }
 
@@ -55,28 +83,15 @@ export async function waitUntil<R>(
   sliceMs = Number.POSITIVE_INFINITY,
 ): Promise<R> {
   checkWaitOptions(options, what);
-  const timeout = options.timeout ?? Number.POSITIVE_INFINITY;
-  const deadline = performance.now() + timeout;
-  const { view, index } = word;
-  let sleeping = false;
+  const loop = waitLoop(word, step, what, options.timeout ?? Number.POSITIVE_INFINITY, sliceMs);
   try {
-    for (;;) {
-      const next = step();
-      if ("value" in next) return next.value;
-      const left = deadline - performance.now();
-      if (left <= 0) throw timeoutError(what, timeout);
-      if (!sleeping) {
-        Atomics.add(view, index + 1, 1);
-        sleeping = true;
-        continue;
-      }
-      await futexWaitAsync(view, index, next.expected, {
-        timeout: Math.min(left, sliceMs),
-        signal: options.signal,
-      });
+    for (let next = loop.next(); ; next = loop.next()) {
+      if (next.done) return next.value;
+      const { expected, timeoutMs } = next.value;
+      await futexWaitAsync(word.view, word.index, expected, { timeout: timeoutMs, signal: options.signal });
     }
   } finally {
-    if (sleeping) Atomics.sub(view, index + 1, 1);
+    loop.return(undefined as R); // unregisters the sleeper if the wait ended by an error
   }
 }
 

@@ -7,19 +7,20 @@ export type { BoundField, BoundLayout, FieldSpec, SharedLayout } from "./layout.
 export { defineLayout } from "./layout.js";
 export type { LockGuard } from "./lock.js";
 export { SharedLock } from "./lock.js";
-export type { CreateShmChannelOptions, ShmChannelAddress } from "./open-channel.js";
+export type { CreateShmChannelOptions } from "./open-channel.js";
 export { createShmChannel, openShmChannel } from "./open-channel.js";
 export type { CreateSharedMapOptions } from "./open-map.js";
 export { createSharedMap, openSharedMap } from "./open-map.js";
 export { removeOrphanedSegments, uniqueSegmentName } from "./orphans.js";
 export { processAlive } from "./process-alive.js";
-export type { AnonymousSegment, CreateSegmentOptions, Segment } from "./segment.js";
+export type { AnonymousSegment, CreateSegmentOptions, Segment, SegmentAddress } from "./segment.js";
 export {
   createAnonymousSegment,
   createSegment,
   DEFAULT_SEGMENT_MODE,
   MAX_SEGMENT_NAME_BYTES,
   openSegment,
+  openSegmentAt,
   openSegmentFd,
   segmentName,
   unlinkSegment,

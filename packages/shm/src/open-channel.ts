@@ -1,11 +1,4 @@
-import { IpcError, IpcErrorCode } from "@ipc/core";
-import {
-  createAnonymousSegment,
-  createSegment,
-  openSegment,
-  openSegmentFd,
-  type Segment,
-} from "./segment.js";
+import { createAnonymousSegment, createSegment, openSegmentAt, type SegmentAddress } from "./segment.js";
 import {
   channelSegmentSize,
   checkRingCapacity,
@@ -59,27 +52,16 @@ export function createShmChannel<T = unknown>(options: CreateShmChannelOptions<T
   }
 }
 
-/** Where the other end of a channel is: its segment name, or a descriptor received from the creator. */
-export type ShmChannelAddress = string | { readonly fd: number };
-
 /**
  * Opens the second end of a channel made by {@link createShmChannel}.
  * @throws `ERR_IPC_SHM_NOT_FOUND`, `ERR_IPC_SHM_PERMISSION`, `ERR_IPC_PROTOCOL` (not a channel),
  * `ERR_IPC_SHM_CHANNEL_IN_USE` (both ends taken)
  */
 export function openShmChannel<T = unknown>(
-  address: ShmChannelAddress,
+  address: SegmentAddress,
   options: ShmChannelOptions<T> = {},
 ): ShmChannel<T> {
-  let segment: Segment;
-  if (typeof address === "string") segment = openSegment(address);
-  else if (typeof address === "object" && address !== null) segment = openSegmentFd(address.fd);
-  else {
-    throw new IpcError(
-      IpcErrorCode.INVALID_ARGUMENT,
-      `openShmChannel takes a segment name or { fd }, got ${String(address)}`,
-    );
-  }
+  const segment = openSegmentAt(address, "openShmChannel");
   try {
     return new ShmChannel<T>(segment, false, options);
   } catch (error) {

@@ -1,11 +1,4 @@
-import { IpcError, IpcErrorCode } from "@ipc/core";
-import {
-  createAnonymousSegment,
-  createSegment,
-  openSegment,
-  openSegmentFd,
-  type Segment,
-} from "./segment.js";
+import { createAnonymousSegment, createSegment, openSegmentAt, type SegmentAddress } from "./segment.js";
 import {
   formatSharedMap,
   SharedMap,
@@ -49,18 +42,10 @@ export function createSharedMap<V = unknown>(options: CreateSharedMapOptions<V> 
  * @throws `ERR_IPC_SHM_NOT_FOUND`, `ERR_IPC_SHM_PERMISSION`, `ERR_IPC_PROTOCOL` (not a map)
  */
 export function openSharedMap<V = unknown>(
-  address: string | { readonly fd: number },
+  address: SegmentAddress,
   options: SharedMapOptions<V> = {},
 ): SharedMap<V> {
-  let segment: Segment;
-  if (typeof address === "string") segment = openSegment(address);
-  else if (typeof address === "object" && address !== null) segment = openSegmentFd(address.fd);
-  else {
-    throw new IpcError(
-      IpcErrorCode.INVALID_ARGUMENT,
-      `openSharedMap takes a segment name or { fd }, got ${String(address)}`,
-    );
-  }
+  const segment = openSegmentAt(address, "openSharedMap");
   try {
     return new SharedMap<V>(segment, options);
   } catch (error) {

@@ -134,6 +134,19 @@ export function openSegmentFd(fd: number): Segment {
   return mapSegment(native, fd, `fd ${fd}`, size.value, false);
 }
 
+/** Where a segment is: its name, or a descriptor received from its creator. */
+export type SegmentAddress = string | { readonly fd: number };
+
+/** Opens a segment by name ({@link openSegment}) or descriptor ({@link openSegmentFd}). */
+export function openSegmentAt(address: SegmentAddress, what: string): Segment {
+  if (typeof address === "string") return openSegment(address);
+  if (typeof address === "object" && address !== null) return openSegmentFd(address.fd);
+  throw new IpcError(
+    IpcErrorCode.INVALID_ARGUMENT,
+    `${what} takes a segment name or { fd }, got ${String(address)}`,
+  );
+}
+
 /** Removes a segment's name. @throws `ERR_IPC_SHM_NOT_FOUND`, `ERR_IPC_SHM_PERMISSION`, `ERR_IPC_SHM_NAME` */
 export function unlinkSegment(name: string): void {
   const path = segmentName(name);
