@@ -1,5 +1,9 @@
+import { once } from "node:events";
 import { readFile } from "node:fs/promises";
-import { fileURLToPath } from "node:url";
+import { createRequire } from "node:module";
+import { dirname, join } from "node:path";
+import { fileURLToPath, pathToFileURL } from "node:url";
+import { Worker } from "node:worker_threads";
 import { IpcErrorCode } from "@ipc/core";
 import {
   createSegment,
@@ -56,6 +60,28 @@ describe("SharedLock across processes", () => {
     expect(shared.plain.value).toBe(80_000);
     expect(shared.floatSum.value).toBe(40_000); // float adds are atomic too
     expect(shared.lock.owner).toBe(0);
+  });
+
+  it("works from worker threads (lockSync) beside the main thread (lock())", async () => {
+    const segment = testSegment();
+    const shared = TestLayout.bind(segment);
+    const workerFile = fileURLToPath(new URL("./fixtures/lock-worker.ts", import.meta.url));
+    const workers = [0, 1].map(
+      () =>
+        new Worker(runTypeScript(workerFile), {
+          eval: true,
+          execArgv: ["--conditions=@ipc/source"],
+          workerData: { name: segment.name, times: 5000 },
+        }),
+    );
+    const ended = workers.map((worker) => once(worker, "exit"));
+    for (let i = 0; i < 5000; i += 1) {
+      await shared.lock.withLock(() => {
+        shared.plain.value = shared.plain.value + 1;
+      });
+    }
+    expect((await Promise.all(ended)).map(([code]) => code)).toEqual([0, 0]);
+    expect(shared.plain.value).toBe(15_000);
   });
 
   it("recovers a lock whose holder was killed with SIGKILL, and tells the next locker", async () => {
@@ -220,6 +246,17 @@ describe("values and layouts", () => {
     expect(small.value).toBe(-0.25);
   });
 });
+
+/** Worker source that registers tsx (workers do not take `--import`) and runs a TypeScript file. */
+function runTypeScript(file: string): string {
+  const tsxApi = join(
+    dirname(createRequire(import.meta.url).resolve("tsx/package.json")),
+    "dist/esm/api/index.mjs",
+  );
+  return `const { register } = await import(${JSON.stringify(pathToFileURL(tsxApi).href)});
+register();
+await import(${JSON.stringify(pathToFileURL(file).href)});`;
+}
 
 async function expectCode(promise: Promise<unknown>, code: string): Promise<void> {
   await expect(promise).rejects.toMatchObject({ code });
