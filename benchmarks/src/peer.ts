@@ -1,5 +1,6 @@
 // Benchmark peer: `peer.ts <mechanism> <phase> <count> [address]`.
-// echo: sends every message straight back. sink: receives <count> messages, then sends one acknowledgement.
+// echo: sends every message straight back. sink (count "<warm-up>+<timed>"): acknowledges once after the
+// warm-up messages and once after the rest.
 
 import { once } from "node:events";
 import { connect } from "node:net";
@@ -12,7 +13,8 @@ import { mechanismById } from "./mechanisms.js";
 
 const [id, phase, countText, address] = process.argv.slice(2);
 const mechanism = mechanismById(id!);
-const count = Number(countText);
+const [warmUp, timed] = countText!.includes("+") ? countText!.split("+").map(Number) : [0, Number(countText)];
+const count = warmUp! + timed!;
 
 async function open(): Promise<Link> {
   switch (mechanism.transport) {
@@ -48,7 +50,11 @@ await link.send(mechanism.payload === "bytes" ? new Uint8Array([0]) : { ready: t
 if (phase === "echo") {
   for (let i = 0; i < count; i += 1) await link.send(await link.receive());
 } else {
-  for (let i = 0; i < count; i += 1) await link.receive();
-  await link.send(mechanism.payload === "bytes" ? new Uint8Array([1]) : { done: count });
+  const ack = () => link.send(mechanism.payload === "bytes" ? new Uint8Array([1]) : { done: count });
+  for (let i = 0; i < count; i += 1) {
+    await link.receive();
+    if (i + 1 === warmUp) await ack();
+  }
+  await ack();
 }
 await link.close();

@@ -62,7 +62,11 @@ interface Session {
 
 let sessionNumber = 0;
 
-async function startPeer(mechanism: Mechanism, phase: "echo" | "sink", count: number): Promise<Session> {
+async function startPeer(
+  mechanism: Mechanism,
+  phase: "echo" | "sink",
+  count: number | string,
+): Promise<Session> {
   const peerArgs = [mechanism.id, phase, String(count)];
   const args = [...process.execArgv, PEER, ...peerArgs];
   let session: Session;
@@ -146,12 +150,19 @@ async function measureRoundTrip(mechanism: Mechanism, result: Result): Promise<v
   await finish(session);
 }
 
+/**
+ * Seconds to send `count` messages one way and have them all received, after a untimed warm-up of a fifth
+ * as many (so that every mechanism is measured with its code already compiled).
+ */
 async function measureOneWay(
   mechanism: Mechanism,
   count: number,
   message: (i: number) => unknown,
 ): Promise<number> {
-  const session = await startPeer(mechanism, "sink", count);
+  const warmUp = Math.max(1, Math.round(count / 5));
+  const session = await startPeer(mechanism, "sink", `${warmUp}+${count}`);
+  for (let i = 0; i < warmUp; i += 1) await session.link.send(message(i));
+  await session.link.receive(); // the warm-up's acknowledgement
   const start = process.hrtime.bigint();
   for (let i = 0; i < count; i += 1) await session.link.send(message(i));
   await session.link.receive(); // the acknowledgement, sent after the last message arrived

@@ -83,10 +83,18 @@ export class Ring {
     this.#writePos = (at + 4) | 0;
   }
 
-  /** Makes what was put visible to the consumer, and wakes it if it sleeps. */
+  /**
+   * Makes what was put visible to the consumer, and wakes it if it sleeps: once per sleep (the flag is
+   * taken down with the wake), not once per message while the consumer is on its way up.
+   */
   publish(): void {
     Atomics.store(this.words, WRITE_POS, this.#writePos);
-    if (Atomics.load(this.words, READER_SLEEPING) !== 0) futexNotify(this.words, WRITE_POS, 1);
+    if (
+      Atomics.load(this.words, READER_SLEEPING) !== 0 &&
+      Atomics.exchange(this.words, READER_SLEEPING, 0) !== 0
+    ) {
+      futexNotify(this.words, WRITE_POS, 1);
+    }
   }
 
   // ---- consumer side ----
@@ -141,6 +149,11 @@ export class Ring {
     return out;
   }
 
+  /** Copies the next `count` readable bytes into `target` at `offset`, leaving them in the ring. */
+  copyInto(target: Uint8Array, offset: number, count: number): void {
+    this.#copyFrom(this.#readPos & this.#mask, target, offset, count);
+  }
+
   /** Takes the next `count` readable bytes into `target` at `offset`. */
   takeInto(target: Uint8Array, offset: number, count: number): void {
     this.#copyFrom(this.#readPos & this.#mask, target, offset, count);
@@ -153,7 +166,9 @@ export class Ring {
     if (Atomics.load(this.words, WRITER_SLEEPING) !== 0) {
       // Hysteresis: wake a sleeping producer once half the ring is free (or all of it), not per byte.
       const used = (Atomics.load(this.words, WRITE_POS) - this.#readPos) >>> 0;
-      if (used <= this.capacity >>> 1) futexNotify(this.words, READ_POS, 1);
+      if (used <= this.capacity >>> 1 && Atomics.exchange(this.words, WRITER_SLEEPING, 0) !== 0) {
+        futexNotify(this.words, READ_POS, 1);
+      }
     }
   }
 

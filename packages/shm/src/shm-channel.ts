@@ -30,6 +30,10 @@ export const DEFAULT_RING_CAPACITY_BYTES = 1024 * 1024;
 export const DEFAULT_SPIN_MICROSECONDS = 20;
 /** Most bytes of small frames copied out of the ring at once (each frame is then a view of the copy). */
 const BATCH_BYTES = 256 * 1024;
+/** Size of the buffer small received batches are copied into (each message is a view of it). */
+const POOL_BYTES = 64 * 1024;
+/** Batches up to this size go to the pool; larger ones get a buffer of their own. */
+const POOL_COPY_MAX_BYTES = 8 * 1024;
 /** How often a sleeping end checks that the peer process is alive, in milliseconds. */
 const PEER_CHECK_MS = 100;
 
@@ -112,6 +116,8 @@ export class ShmChannel<T> extends BaseChannel<T> {
   // Frame being received: its payload so far.
   #partial: Uint8Array | undefined;
   #partialFilled = 0;
+  #pool: Uint8Array | undefined;
+  #poolOffset = 0;
   readonly #borrows: boolean;
 
   /** @internal Use `createShmChannel` / `openShmChannel`. */
@@ -318,7 +324,7 @@ export class ShmChannel<T> extends BaseChannel<T> {
    */
   #drainBatch(limit: number): number {
     const ring = this.#in;
-    const chunk = ring.copy(limit);
+    const chunk = this.#copyOut(limit);
     const { buffer, byteOffset } = chunk;
     const maxFrameSize = this.maxFrameSize;
     let offset = 0;
@@ -336,6 +342,22 @@ export class ShmChannel<T> extends BaseChannel<T> {
     }
     ring.skip(offset);
     return frames;
+  }
+
+  /**
+   * A copy of the next `count` ring bytes. Small copies share a pool buffer (as Node's Buffer pool does):
+   * a new ArrayBuffer per message would cost more than the rest of receiving it.
+   */
+  #copyOut(count: number): Uint8Array {
+    if (count > POOL_COPY_MAX_BYTES) return this.#in.copy(count);
+    if (this.#pool === undefined || this.#poolOffset + count > POOL_BYTES) {
+      this.#pool = new Uint8Array(Buffer.allocUnsafeSlow(POOL_BYTES).buffer, 0, POOL_BYTES);
+      this.#poolOffset = 0;
+    }
+    const at = this.#poolOffset;
+    this.#in.copyInto(this.#pool, at, count);
+    this.#poolOffset = (at + count + 7) & ~7;
+    return this.#pool.subarray(at, at + count);
   }
 
   /** Keeps draining the incoming ring while the channel is open, sleeping on it when it is empty. */
