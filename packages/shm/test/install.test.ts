@@ -6,16 +6,28 @@ import { createTempDir } from "@ipc-internal/test-utils";
 import { describe, expect, it } from "vitest";
 
 const packagesDir = fileURLToPath(new URL("../..", import.meta.url));
+// Segments, an async lock wait (the addon's waiter threads) and a channel, through the packed CommonJS build.
 const smoke = `
-const { createSegment, openSegment } = require("@ipc/shm");
-const name = "ipc-test-${process.pid}-install-" + process.argv[1];
-const a = createSegment(name, 16);
-const b = openSegment(name);
-new Uint8Array(a.buffer)[0] = 9;
-a.unlink();
-console.log(new Uint8Array(b.buffer)[0]);
-a.close();
-b.close();
+const { createSegment, openSegment, SharedLock, createShmChannel, openShmChannel } = require("@ipc/shm");
+(async () => {
+  const name = "ipc-test-${process.pid}-install-" + process.argv[1];
+  const a = createSegment(name, 16);
+  const b = openSegment(name);
+  new Uint8Array(a.buffer)[0] = 9;
+  a.unlink();
+  const lock = new SharedLock(a.buffer, 8);
+  const held = lock.lockSync();
+  const waiting = new SharedLock(b.buffer, 8).lock({ timeout: 5000 });
+  setTimeout(() => held.unlock(), 20);
+  (await waiting).unlock();
+  const left = createShmChannel({ name: name + "-channel" });
+  const right = openShmChannel(name + "-channel");
+  await left.send("channel");
+  console.log(new Uint8Array(b.buffer)[0], await right.receive({ timeout: 5000 }));
+  await Promise.all([left.close(), right.close()]);
+  a.close();
+  b.close();
+})();
 `;
 
 /** pnpm, as the test runner was started (pnpm sets npm_execpath for scripts), else from PATH. */
@@ -57,7 +69,7 @@ describe("installing the packed packages", () => {
     });
     expect(
       execFileSync(process.execPath, ["-e", smoke, "npm"], { cwd: withNpm, encoding: "utf8" }).trim(),
-    ).toBe("9");
+    ).toBe("9 channel");
 
     // pnpm 12 runs no dependency build script unless allowed: with it refused, the prebuilt binary serves.
     const withPnpm = join(dir, "pnpm-consumer");
@@ -72,6 +84,6 @@ describe("installing the packed packages", () => {
     pnpm(["add", ...tarballs], withPnpm);
     expect(
       execFileSync(process.execPath, ["-e", smoke, "pnpm"], { cwd: withPnpm, encoding: "utf8" }).trim(),
-    ).toBe("9");
+    ).toBe("9 channel");
   }, 180_000);
 });
