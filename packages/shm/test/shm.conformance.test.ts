@@ -51,27 +51,34 @@ const byName: ConformanceSubject = {
   },
 };
 
-const byDescriptor: ConformanceSubject = {
-  name: "@ipc/shm anonymous channel handed to a child by descriptor",
-  capabilities: { duplex: true, raw: true, crossProcess: true },
-  async open({ localCodec, remoteCodec, localMaxFrameSize }) {
-    const local = createShmChannel({ codec: codecByName(localCodec), maxFrameSize: localMaxFrameSize });
-    const peer = spawnPeer(PEER, {
-      args: ["fd:4", remoteCodec],
-      stdio: ["ignore", "inherit", "inherit", "ipc", local.fd!],
-    });
-    await waitForRemoteReady(peer.child);
-    return {
-      local: local as Channel<unknown>,
-      ...peerRemote(peer, true),
-      async dispose() {
-        await local.close({ timeout: 1000 });
-        await peer.stop();
-      },
-    };
-  },
-};
+/** An anonymous channel handed to a child by descriptor; `spinMicroseconds` for both ends. */
+function childByDescriptor(name: string, spinMicroseconds?: number): ConformanceSubject {
+  return {
+    name,
+    capabilities: { duplex: true, raw: true, crossProcess: true },
+    async open({ localCodec, remoteCodec, localMaxFrameSize }) {
+      const codec = codecByName(localCodec);
+      const local = createShmChannel({ codec, maxFrameSize: localMaxFrameSize, spinMicroseconds });
+      const spin = spinMicroseconds === undefined ? [] : [String(spinMicroseconds)];
+      const peer = spawnPeer(PEER, {
+        args: ["fd:4", remoteCodec, ...spin],
+        stdio: ["ignore", "inherit", "inherit", "ipc", local.fd!],
+      });
+      await waitForRemoteReady(peer.child);
+      return {
+        local: local as Channel<unknown>,
+        ...peerRemote(peer, true),
+        async dispose() {
+          await local.close({ timeout: 1000 });
+          await peer.stop();
+        },
+      };
+    },
+  };
+}
 
 describeConformance(inProcess);
 describeConformance(byName);
-describeConformance(byDescriptor);
+describeConformance(childByDescriptor("@ipc/shm anonymous channel handed to a child by descriptor"));
+// Neither end spins: every wake-up goes through a futex and the addon's waiter threads.
+describeConformance(childByDescriptor("@ipc/shm anonymous channel to a child, neither end spinning", 0));
