@@ -43,8 +43,8 @@ export class Ring {
     this.#bytes = new Uint8Array(buffer, byteOffset + RING_HEADER_BYTES, capacity);
     this.capacity = capacity;
     this.#mask = capacity - 1;
-    this.#writePos = this.#readPosSeen = Atomics.load(this.words, WRITE_POS);
-    this.#readPos = Atomics.load(this.words, READ_POS);
+    this.#writePos = Atomics.load(this.words, WRITE_POS);
+    this.#readPos = this.#readPosSeen = Atomics.load(this.words, READ_POS);
   }
 
   // ---- producer side ----

@@ -20,6 +20,16 @@ describe("shared-memory channel", () => {
     expect(await creator.receive()).toBe("still works");
   });
 
+  it("keeps messages sent before the peer attached, in order", async () => {
+    const name = freshName();
+    await using creator = createShmChannel<number>({ name });
+    for (let i = 0; i < 3; i += 1) await creator.send(i);
+    await using opener = openShmChannel<number>(name);
+    expect([await opener.receive(), await opener.receive(), await opener.receive()]).toEqual([0, 1, 2]);
+    await opener.send(3);
+    expect(await creator.receive({ timeout: 5000 })).toBe(3);
+  });
+
   it("removes its name at close when no peer ever came", async () => {
     const name = freshName();
     const creator = createShmChannel({ name });
