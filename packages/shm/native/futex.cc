@@ -79,6 +79,9 @@ int64_t TimeoutNs(const Napi::Value& value) {
   return static_cast<int64_t>(ms * 1'000'000);
 }
 
+class WaiterPool;
+WaiterPool* PoolOf(Napi::Env env);
+
 struct Job {
   uint32_t id;
   int32_t* address;
@@ -199,7 +202,7 @@ class WaiterPool {
     int result = done->result;
     delete done;
     if (env == nullptr) return;
-    auto* pool = env.GetInstanceData<WaiterPool>();
+    WaiterPool* pool = PoolOf(env);
     if (pool != nullptr) pool->Delivered();
     callback.Call({Napi::Number::New(env, id), Napi::Number::New(env, result)});
   }
@@ -215,6 +218,11 @@ class WaiterPool {
   int idle_ = 0;
   bool stopping_ = false;
 };
+
+WaiterPool* PoolOf(Napi::Env env) {
+  auto* holder = env.GetInstanceData<std::shared_ptr<WaiterPool>>();
+  return holder == nullptr ? nullptr : holder->get();
+}
 
 // wait(buffer, byteOffset, expected, timeoutMs) -> 0 woken | EAGAIN not `expected` | ETIMEDOUT | EINVAL
 // Blocks the calling thread: for worker threads and synchronous code.
@@ -242,14 +250,14 @@ Napi::Value Wake(const Napi::CallbackInfo& info) {
 
 // setWaitCallback(fn): fn(id, result) receives every async wait's result, on the JS thread.
 Napi::Value SetWaitCallback(const Napi::CallbackInfo& info) {
-  info.Env().GetInstanceData<WaiterPool>()->SetCallback(info[0].As<Napi::Function>());
+  PoolOf(info.Env())->SetCallback(info[0].As<Napi::Function>());
   return info.Env().Undefined();
 }
 
 // waitAsync(buffer, byteOffset, expected, timeoutMs, id) -> 0 started | EINVAL; the result (0 woken,
 // EAGAIN not `expected`, ETIMEDOUT, ECANCELED, EFAULT) arrives later through the wait callback.
 Napi::Value WaitAsync(const Napi::CallbackInfo& info) {
-  auto* pool = info.Env().GetInstanceData<WaiterPool>();
+  WaiterPool* pool = PoolOf(info.Env());
   int32_t* word = WordAt(info[0], info[1]);
   if (word == nullptr || !pool->Ready()) return Napi::Number::New(info.Env(), EINVAL);
   pool->Start(info[4].As<Napi::Number>().Uint32Value(), word, info[2].As<Napi::Number>().Int32Value(),
@@ -259,19 +267,28 @@ Napi::Value WaitAsync(const Napi::CallbackInfo& info) {
 
 // cancelWait(id): the wait ends soon with ECANCELED (unless its result is already on the way).
 Napi::Value CancelWait(const Napi::CallbackInfo& info) {
-  info.Env().GetInstanceData<WaiterPool>()->Cancel(info[0].As<Napi::Number>().Uint32Value());
+  PoolOf(info.Env())->Cancel(info[0].As<Napi::Number>().Uint32Value());
   return info.Env().Undefined();
 }
 
 }  // namespace
 
 void CancelWaitsIn(Napi::Env env, void* address, size_t length) {
-  auto* pool = env.GetInstanceData<WaiterPool>();
+  WaiterPool* pool = PoolOf(env);
   if (pool != nullptr) pool->CancelIn(address, length);
 }
 
+WaitCanceller WaitCancellerFor(Napi::Env env) {
+  auto* holder = env.GetInstanceData<std::shared_ptr<WaiterPool>>();
+  std::weak_ptr<WaiterPool> pool = holder == nullptr ? nullptr : *holder;
+  return [pool](void* address, size_t length) {
+    if (auto alive = pool.lock()) alive->CancelIn(address, length);
+  };
+}
+
 void RegisterFutex(Napi::Env env, Napi::Object exports) {
-  env.SetInstanceData(new WaiterPool(env));
+  // Held by a shared_ptr so that mapping finalizers running during teardown can tell whether it is gone.
+  env.SetInstanceData(new std::shared_ptr<WaiterPool>(std::make_shared<WaiterPool>(env)));
   exports.Set("wait", Napi::Function::New(env, Wait));
   exports.Set("wake", Napi::Function::New(env, Wake));
   exports.Set("setWaitCallback", Napi::Function::New(env, SetWaitCallback));

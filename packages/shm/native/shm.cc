@@ -61,9 +61,12 @@ Napi::Value Size(const Napi::CallbackInfo& info) {
 struct Mapping {
   void* address;
   size_t length;
+  ipc_shm::WaitCanceller cancel_waits;
 };
 
+// Wakes any async wait still sleeping on this memory first: once unmapped, no wake could reach it.
 void Unmap(Napi::Env, void*, Mapping* mapping) {
+  mapping->cancel_waits(mapping->address, mapping->length);
   munmap(mapping->address, mapping->length);
   delete mapping;
 }
@@ -75,7 +78,7 @@ Napi::Value Map(const Napi::CallbackInfo& info) {
   size_t length = static_cast<size_t>(info[1].As<Napi::Number>().Int64Value());
   void* address = mmap(nullptr, length, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
   if (address == MAP_FAILED) return Result(info.Env(), errno, 0);
-  auto* mapping = new Mapping{address, length};
+  auto* mapping = new Mapping{address, length, ipc_shm::WaitCancellerFor(info.Env())};
   return Napi::ArrayBuffer::New(info.Env(), address, length, Unmap, mapping);
 }
 
