@@ -4,10 +4,11 @@ import { futexNotify, futexWait, futexWaitAsync } from "./futex.js";
 /** One look at a shared primitive: done with `value`, or sleep while the word still reads `expected`. */
 export type Step<R> = { readonly value: R } | { readonly expected: number };
 
-/** Layout every blocking primitive shares: the word waited on at `index`, a count of sleepers at `index + 1`. */
+/** What a blocking primitive waits on: the word at `index`, and a count of sleepers at `sleepers`. */
 export interface WaitWord {
   readonly view: Int32Array;
   readonly index: number;
+  readonly sleepers: number;
 }
 
 /** A sleep a wait asks for: while the word reads `expected`, for at most `timeoutMs`. */
@@ -28,7 +29,7 @@ function* waitLoop<R>(
   sliceMs: number,
 ): Generator<Sleep, R> {
   const deadline = performance.now() + timeout;
-  const { view, index } = word;
+  const { view, sleepers } = word;
   let sleeping = false;
   try {
     for (;;) {
@@ -37,14 +38,14 @@ function* waitLoop<R>(
       const left = deadline - performance.now();
       if (left <= 0) throw timeoutError(what, timeout);
       if (!sleeping) {
-        Atomics.add(view, index + 1, 1);
+        Atomics.add(view, sleepers, 1);
         sleeping = true;
         continue; // look once more now that wakers can see us
       }
       yield { expected: next.expected, timeoutMs: Math.min(left, sliceMs) };
     }
   } finally {
-    if (sleeping) Atomics.sub(view, index + 1, 1);
+    if (sleeping) Atomics.sub(view, sleepers, 1);
   }
 }
 
@@ -97,5 +98,5 @@ export async function waitUntil<R>(
 
 /** Wakes `count` sleepers on the word if any are registered (a cheap load when none are). */
 export function wakeSleepers(word: WaitWord, count: number): void {
-  if (Atomics.load(word.view, word.index + 1) > 0) futexNotify(word.view, word.index, count);
+  if (Atomics.load(word.view, word.sleepers) > 0) futexNotify(word.view, word.index, count);
 }

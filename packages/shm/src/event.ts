@@ -1,16 +1,16 @@
 import type { WaitOptions } from "@ipc/core";
-import { blockUntil, type Step, waitUntil, wakeSleepers } from "./blocking.js";
+import { blockUntil, type Step, type WaitWord, waitUntil, wakeSleepers } from "./blocking.js";
 import { wordsAt } from "./words.js";
 
 /** A flag in shared memory that processes wait for (8 bytes; all zeros is clear), like Python's `multiprocessing.Event`. */
 export class SharedEvent {
   /** Bytes an event takes in shared memory. */
   static readonly byteLength = 8;
-  readonly #word: { view: Int32Array; index: 0 };
+  readonly #word: WaitWord;
 
   /** The event stored at `byteOffset` (a multiple of 8) of a segment's buffer. */
   constructor(buffer: ArrayBuffer, byteOffset = 0) {
-    this.#word = { view: wordsAt(buffer, byteOffset, 2, "SharedEvent"), index: 0 };
+    this.#word = { view: wordsAt(buffer, byteOffset, 2, "SharedEvent"), index: 0, sleepers: 1 };
   }
 
   /** True once set, until cleared. */

@@ -10,17 +10,35 @@ export function processAlive(pid: number): boolean {
   } catch (error) {
     return (error as NodeJS.ErrnoException).code === "EPERM";
   }
-  return !isZombie(pid);
+  const stat = procStat(pid);
+  if (stat === undefined) return process.platform !== "linux"; // gone between the two looks, on Linux
+  return stat.state !== "Z" && stat.state !== "X";
 }
 
-function isZombie(pid: number): boolean {
-  if (process.platform !== "linux") return false;
+/**
+ * When process `pid` started, in clock ticks since boot, as a positive 31-bit number (Linux), or 0 where
+ * that cannot be known. With the pid it names one process for good: pids are reused, start times are not.
+ */
+export function processStartTime(pid: number): number {
+  const stat = procStat(pid);
+  if (stat === undefined) return 0;
+  return (stat.startTime % 0x7fff_ffff) + 1;
+}
+
+interface ProcStat {
+  state: string;
+  startTime: number;
+}
+
+function procStat(pid: number): ProcStat | undefined {
+  if (process.platform !== "linux") return undefined;
+  let text: string;
   try {
-    const stat = readFileSync(`/proc/${pid}/stat`, "latin1");
-    // "pid (comm) S ...": the state follows the last ")" (comm may itself contain ")").
-    const state = stat[stat.lastIndexOf(")") + 2];
-    return state === "Z" || state === "X";
+    text = readFileSync(`/proc/${pid}/stat`, "latin1");
   } catch {
-    return true; // gone between the two looks
+    return undefined;
   }
+  // "pid (comm) S ppid ...": fields after the last ")" (comm may itself contain ")"); starttime is field 22.
+  const fields = text.slice(text.lastIndexOf(")") + 2).split(" ");
+  return { state: fields[0]!, startTime: Number(fields[19]) };
 }

@@ -1,5 +1,5 @@
 import { IpcError, IpcErrorCode, type WaitOptions } from "@ipc/core";
-import { blockUntil, type Step, waitUntil, wakeSleepers } from "./blocking.js";
+import { blockUntil, type Step, type WaitWord, waitUntil, wakeSleepers } from "./blocking.js";
 import { wordsAt } from "./words.js";
 
 /**
@@ -10,11 +10,11 @@ import { wordsAt } from "./words.js";
 export class SharedSemaphore {
   /** Bytes a semaphore takes in shared memory. */
   static readonly byteLength = 8;
-  readonly #word: { view: Int32Array; index: 0 };
+  readonly #word: WaitWord;
 
   /** The semaphore stored at `byteOffset` (a multiple of 8) of a segment's buffer. */
   constructor(buffer: ArrayBuffer, byteOffset = 0) {
-    this.#word = { view: wordsAt(buffer, byteOffset, 2, "SharedSemaphore"), index: 0 };
+    this.#word = { view: wordsAt(buffer, byteOffset, 2, "SharedSemaphore"), index: 0, sleepers: 1 };
   }
 
   /** Permits available now. */

@@ -1,4 +1,5 @@
 import { once } from "node:events";
+import { readFileSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
@@ -105,6 +106,28 @@ describe("SharedLock across processes", () => {
     await holder.exited;
   });
 
+  it.runIf(process.platform === "linux")(
+    "does not take a pid reused by another process for the holder (pid and start time name the holder)",
+    () => {
+      const segment = testSegment();
+      const lock = new SharedLock(segment.buffer, TestLayout.offsets.lock);
+      const owner = new BigInt64Array(segment.buffer, TestLayout.offsets.lock, 1);
+      // The test runner's parent is alive; with its real start time it holds the lock...
+      const stat = readFileSync(`/proc/${process.ppid}/stat`, "latin1");
+      const startTime = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[19]) + 1;
+      owner[0] = (BigInt(startTime) << 32n) | BigInt(process.ppid); // little-endian: pid in the low half
+      expect(lock.owner).toBe(process.ppid);
+      expect(() => lock.lockSync({ timeout: 150 })).toThrow(
+        expect.objectContaining({ code: IpcErrorCode.TIMEOUT }),
+      );
+      // ...with another start time it is a different process that had the same pid, and is gone.
+      owner[0] = (BigInt(startTime + 1) << 32n) | BigInt(process.ppid);
+      using guard = lock.lockSync({ timeout: 1000 });
+      expect(guard.previousOwnerDied).toBe(true);
+      expect(lock.owner).toBe(process.pid);
+    },
+  );
+
   it("lockSync recovers from a dead holder too", async () => {
     const segment = testSegment();
     const shared = TestLayout.bind(segment);
@@ -127,7 +150,7 @@ describe("SharedLock across processes", () => {
     expect(() => lock.lockSync({ timeout: 30 })).toThrow(
       expect.objectContaining({ code: IpcErrorCode.TIMEOUT }),
     );
-    expect(new Int32Array(segment.buffer, TestLayout.offsets.lock, 2)[1]).toBe(0);
+    expect(new Int32Array(segment.buffer, TestLayout.offsets.lock, 4)[2]).toBe(0); // no sleeper left
     held.unlock();
     expect(lock.owner).toBe(0);
   });
@@ -218,14 +241,14 @@ describe("futex waits", () => {
 describe("values and layouts", () => {
   it("lays out fields 8-byte aligned in declaration order; zeroed memory is valid", () => {
     const layout = defineLayout({ a: "uint8", b: "float64", c: ["int16", 5], d: "lock", e: "bigint64" });
-    expect(layout.offsets).toEqual({ a: 0, b: 8, c: 16, d: 32, e: 40 });
-    expect(layout.byteLength).toBe(48);
-    const bound = layout.bind(new ArrayBuffer(48));
+    expect(layout.offsets).toEqual({ a: 0, b: 8, c: 16, d: 32, e: 48 });
+    expect(layout.byteLength).toBe(56);
+    const bound = layout.bind(new ArrayBuffer(56));
     expect(bound.c).toBeInstanceOf(Int16Array);
     expect(bound.e.add(5n)).toBe(0n);
     expect(bound.e.value).toBe(5n);
     expect(bound.d.owner).toBe(0);
-    expect(() => layout.bind(new ArrayBuffer(40))).toThrow(
+    expect(() => layout.bind(new ArrayBuffer(48))).toThrow(
       expect.objectContaining({ code: IpcErrorCode.INVALID_ARGUMENT }),
     );
     expect(() => defineLayout({ x: "int33" as never })).toThrow(
