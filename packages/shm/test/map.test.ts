@@ -118,6 +118,37 @@ describe("SharedMap", () => {
   });
 });
 
+describe("SharedMap after a crash mid-write (white-box: uses the documented slot layout)", () => {
+  it("drops the entry a dead holder was writing, keeps the others, and recounts", async () => {
+    using map = createSharedMap<number>({ capacity: 8 });
+    map.set("a", 1).set("b", 2);
+    // Slots follow a 64-byte header; each is 24 bytes of header + maxKeyBytes + maxValueBytes, 8-aligned.
+    const slotBytes = Math.ceil((24 + 64 + 256) / 8) * 8;
+    const bytes = new Uint8Array(map.segment.buffer);
+    const words = new Int32Array(map.segment.buffer);
+    let slotOfB = -1;
+    for (let slot = 0; slot < 8; slot += 1) {
+      const at = 64 + slot * slotBytes;
+      if (words[at / 4] === 1 && words[at / 4 + 2] === 1 && bytes[at + 24] === "b".charCodeAt(0))
+        slotOfB = at;
+    }
+    expect(slotOfB).toBeGreaterThan(0);
+    words[slotOfB / 4] = 3; // WRITING: what a holder killed inside set("b") leaves
+    // ...and the lock still names that holder, a process that is gone.
+    const gone = trackChild(spawn(process.execPath, ["-e", ""], { stdio: "ignore" }));
+    await gone.exited;
+    new BigInt64Array(map.segment.buffer, 32, 1)[0] = BigInt(gone.child.pid!);
+    expect(map.get("b")).toBeUndefined();
+    expect(map.get("a")).toBe(1);
+    expect(map.size).toBe(1);
+    map.set("b", 3);
+    expect(map.entries().sort()).toEqual([
+      ["a", 1],
+      ["b", 3],
+    ]);
+  });
+});
+
 describe("crash hygiene", () => {
   it("removes segments left by a killed process, and only those", async () => {
     const prefix = `ipc-test-${process.pid}-orphan`;
