@@ -3,7 +3,8 @@ export { CODECS, codecByName } from "./codecs.js";
 export type { RemoteCloseInfo, RemoteEnd, TakeResult } from "./remote.js";
 export type { ControlReply, ControlRequest } from "./remote-host.js";
 export { hostRemoteEnd } from "./remote-host.js";
-export { peerRemote, RemoteError, remoteEndInProcess, waitForRemoteReady } from "./remote-proxy.js";
+export type { PeerPairOptions } from "./remote-proxy.js";
+export { pairWithPeer, RemoteError, remoteEndInProcess, waitForRemoteReady } from "./remote-proxy.js";
 export { serveChannel } from "./serve-channel.js";
 export type {
   ConformanceCapabilities,

@@ -1,8 +1,10 @@
 import type { ChildProcess } from "node:child_process";
 import { once } from "node:events";
+import type { Channel } from "@ipc/core";
 import type { Peer } from "@ipc-internal/test-utils";
 import type { RemoteEnd } from "./remote.js";
 import type { ControlReply, ControlRequest } from "./remote-host.js";
+import type { ConformancePair } from "./subject.js";
 
 /** An error the peer process reported, with the `IpcError` code it carried. */
 export class RemoteError extends Error {
@@ -61,13 +63,35 @@ export function remoteEndInProcess(child: ChildProcess, raw: boolean): RemoteEnd
   return remote;
 }
 
-/** The remote end and the kill switch of a pair whose far end is the peer process `peer`. */
-export function peerRemote(peer: Peer, raw: boolean): { remote: RemoteEnd; killRemote(): Promise<void> } {
+/** Options of {@link pairWithPeer}. */
+export interface PeerPairOptions {
+  /** The peer can write raw bytes past the framing (`RemoteEnd.writeRaw`). */
+  raw: boolean;
+  /** Closes this process's side at dispose. @default `local.close({ timeout: 1000 })` */
+  closeLocal?: () => Promise<void>;
+}
+
+/**
+ * The pair of `local` and the far end that peer process `peer` hosts with `hostRemoteEnd`, once the peer
+ * says it is ready: `killRemote` SIGKILLs it, `dispose` closes this side and then stops it.
+ */
+export async function pairWithPeer(
+  local: Channel<unknown>,
+  peer: Peer,
+  options: PeerPairOptions,
+): Promise<ConformancePair> {
+  await waitForRemoteReady(peer.child);
+  const closeLocal = options.closeLocal ?? (() => local.close({ timeout: 1000 }));
   return {
-    remote: remoteEndInProcess(peer.child, raw),
+    local,
+    remote: remoteEndInProcess(peer.child, options.raw),
     async killRemote() {
       peer.child.kill("SIGKILL");
       await peer.exited;
+    },
+    async dispose() {
+      await closeLocal();
+      await peer.stop();
     },
   };
 }

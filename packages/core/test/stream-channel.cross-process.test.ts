@@ -1,7 +1,7 @@
 import type { Socket } from "node:net";
 import { fileURLToPath } from "node:url";
 import { createStreamChannel } from "@ipc/core";
-import { codecByName, describeConformance, peerRemote, waitForRemoteReady } from "@ipc-internal/conformance";
+import { codecByName, describeConformance, pairWithPeer } from "@ipc-internal/conformance";
 import { spawnPeer } from "@ipc-internal/test-utils";
 
 const PEER = fileURLToPath(new URL("./fixtures/stream-peer.ts", import.meta.url));
@@ -20,16 +20,13 @@ describeConformance({
       codec: codecByName(localCodec),
       maxFrameSize: localMaxFrameSize,
     });
-    await waitForRemoteReady(peer.child);
-    return {
-      local,
-      ...peerRemote(peer, true),
-      async dispose() {
+    return pairWithPeer(local, peer, {
+      raw: true,
+      async closeLocal() {
         await local.close({ timeout: 1000 });
         socket.destroy();
         peer.child.disconnect?.();
-        await peer.stop();
       },
-    };
+    });
   },
 });

@@ -6,8 +6,7 @@ import {
   type ConformanceSubject,
   codecByName,
   describeConformance,
-  peerRemote,
-  waitForRemoteReady,
+  pairWithPeer,
 } from "@ipc-internal/conformance";
 import { createTempDir, spawnPeer } from "@ipc-internal/test-utils";
 
@@ -32,15 +31,7 @@ const oneWay: ConformanceSubject = {
       local = (await openFifoReader(path, options)) as Channel<unknown>;
       peer = spawnPeer(PEER, { args: ["writer", path, remoteCodec], stdio: [...IPC_STDIO] });
     }
-    await waitForRemoteReady(peer.child);
-    return {
-      local,
-      ...peerRemote(peer, !outbound),
-      async dispose() {
-        await local.close({ timeout: 1000 });
-        await peer.stop();
-      },
-    };
+    return pairWithPeer(local, peer, { raw: !outbound });
   },
 };
 
@@ -57,15 +48,7 @@ const pair: ConformanceSubject = {
       maxFrameSize: localMaxFrameSize,
       timeout: 20_000,
     });
-    await waitForRemoteReady(peer.child);
-    return {
-      local,
-      ...peerRemote(peer, false),
-      async dispose() {
-        await local.close({ timeout: 1000 });
-        await peer.stop();
-      },
-    };
+    return pairWithPeer(local, peer, { raw: false });
   },
 };
 

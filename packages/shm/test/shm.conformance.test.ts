@@ -5,9 +5,8 @@ import {
   type ConformanceSubject,
   codecByName,
   describeConformance,
-  peerRemote,
+  pairWithPeer,
   serveChannel,
-  waitForRemoteReady,
 } from "@ipc-internal/conformance";
 import { spawnPeer } from "@ipc-internal/test-utils";
 
@@ -39,15 +38,7 @@ const byName: ConformanceSubject = {
     const name = freshName();
     const local = createShmChannel({ name, codec: codecByName(localCodec), maxFrameSize: localMaxFrameSize });
     const peer = spawnPeer(PEER, { args: [name, remoteCodec] });
-    await waitForRemoteReady(peer.child);
-    return {
-      local: local as Channel<unknown>,
-      ...peerRemote(peer, true),
-      async dispose() {
-        await local.close({ timeout: 1000 });
-        await peer.stop();
-      },
-    };
+    return pairWithPeer(local as Channel<unknown>, peer, { raw: true });
   },
 };
 
@@ -64,15 +55,7 @@ function childByDescriptor(name: string, spinMicroseconds?: number): Conformance
         args: ["fd:4", remoteCodec, ...spin],
         stdio: ["ignore", "inherit", "inherit", "ipc", local.fd!],
       });
-      await waitForRemoteReady(peer.child);
-      return {
-        local: local as Channel<unknown>,
-        ...peerRemote(peer, true),
-        async dispose() {
-          await local.close({ timeout: 1000 });
-          await peer.stop();
-        },
-      };
+      return pairWithPeer(local as Channel<unknown>, peer, { raw: true });
     },
   };
 }

@@ -6,8 +6,7 @@ import {
   type ConformanceSubject,
   codecByName,
   describeConformance,
-  peerRemote,
-  waitForRemoteReady,
+  pairWithPeer,
 } from "@ipc-internal/conformance";
 import { createTempDir, spawnPeer } from "@ipc-internal/test-utils";
 
@@ -30,15 +29,7 @@ function listening(name: string, address: () => string): ConformanceSubject {
       });
       const peer = spawnPeer(DIALING_PEER, { args: [listener.address, remoteCodec], stdio: [...IPC_STDIO] });
       const local = await listener.accept({ timeout: 20_000 });
-      await waitForRemoteReady(peer.child);
-      return {
-        local,
-        ...peerRemote(peer, true),
-        async dispose() {
-          await listener.close({ graceful: false });
-          await peer.stop();
-        },
-      };
+      return pairWithPeer(local, peer, { raw: true, closeLocal: () => listener.close({ graceful: false }) });
     },
   };
 }
@@ -52,15 +43,7 @@ function dialing(name: string, address: () => string): ConformanceSubject {
       const peer = spawnPeer(LISTENING_PEER, { args: [address(), remoteCodec], stdio: [...IPC_STDIO] });
       const [{ address: bound }] = (await once(peer.child, "message")) as [{ address: string }];
       const local = await connect(bound, { codec: codecByName(localCodec), maxFrameSize: localMaxFrameSize });
-      await waitForRemoteReady(peer.child);
-      return {
-        local,
-        ...peerRemote(peer, false),
-        async dispose() {
-          await local.close({ timeout: 1000 });
-          await peer.stop();
-        },
-      };
+      return pairWithPeer(local, peer, { raw: false });
     },
   };
 }
