@@ -41,6 +41,7 @@ export { DEFAULT_RECEIVE_HIGH_WATER_MARK_BYTES, Inbox } from "./inbox.js";
 export { joinChannels } from "./joined-channel.js";
 export type { MemoryChannelOptions } from "./memory-channel.js";
 export { createMemoryChannelPair } from "./memory-channel.js";
+export { processAlive, processStartTime } from "./process-alive.js";
 export { receiveIterator } from "./receive-iterator.js";
 export { SendGate } from "./send-gate.js";
 export type { SmallFrameReaderOptions } from "./small-frame-reader.js";

@@ -12,7 +12,6 @@ export { createShmChannel, openShmChannel } from "./open-channel.js";
 export type { CreateSharedMapOptions } from "./open-map.js";
 export { createSharedMap, openSharedMap } from "./open-map.js";
 export { removeOrphanedSegments, uniqueSegmentName } from "./orphans.js";
-export { processAlive } from "./process-alive.js";
 export type { AnonymousSegment, CreateSegmentOptions, Segment, SegmentAddress } from "./segment.js";
 export {
   createAnonymousSegment,

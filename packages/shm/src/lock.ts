@@ -1,7 +1,6 @@
-import { IpcError, type WaitOptions } from "@ipc/core";
+import { IpcError, processAlive, processStartTime, type WaitOptions } from "@ipc/core";
 import { blockUntil, type Step, type WaitWord, waitUntil, wakeSleepers } from "./blocking.js";
 import { ShmErrorCode } from "./errors.js";
-import { processAlive, processStartTime } from "./process-alive.js";
 import { wordsAt } from "./words.js";
 
 /** How often a waiting locker checks that the holder is still alive, in milliseconds. */

@@ -1,6 +1,6 @@
 import { randomBytes } from "node:crypto";
 import { readdirSync } from "node:fs";
-import { processAlive } from "./process-alive.js";
+import { processAlive } from "@ipc/core";
 import { segmentName, unlinkSegment } from "./segment.js";
 
 /**

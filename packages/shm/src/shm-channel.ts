@@ -5,11 +5,11 @@ import {
   IpcError,
   IpcErrorCode,
   MAX_SHORT_FRAME_PAYLOAD_BYTES,
+  processAlive,
   toIpcError,
 } from "@ipc/core";
 import { ShmErrorCode } from "./errors.js";
 import { futexNotify, futexWaitAsync } from "./futex.js";
-import { processAlive } from "./process-alive.js";
 import {
   READ_POS,
   READER_CLOSED,
@@ -76,7 +76,7 @@ export function checkRingCapacity(capacity: number): number {
   return capacity;
 }
 
-/** Writes a new channel's header into `segment` and claims the creator's ends of both rings. */
+/** Writes a new channel's header into `segment` (its rings start zeroed: empty, no end attached). */
 export function formatChannelSegment(segment: Segment, capacity: number): void {
   const header = new Int32Array(segment.buffer, 0, CHANNEL_HEADER_BYTES / 4);
   Atomics.store(header, H_CAPACITY, capacity);

@@ -37,7 +37,7 @@ describe("shared-memory channel", () => {
     expect(existsSync(`/dev/shm/${name}`)).toBe(false);
   });
 
-  it("refuses a third process, a segment that is not a channel, and bad options", async () => {
+  it("refuses a third process, a descriptor without memory, bad options and a missing name", async () => {
     const name = freshName();
     await using creator = createShmChannel({ name, unlinkOnAttach: false });
     await using opener = openShmChannel(name);
@@ -47,9 +47,6 @@ describe("shared-memory channel", () => {
     expect(creator.peerPid).toBe(process.pid);
     await opener.close();
 
-    const plainName = freshName();
-    using plain = createSegment(plainName, 8192);
-    plain.unlink();
     expect(() => openShmChannel({ fd: 1e6 })).toThrow(expect.objectContaining({ code: IpcErrorCode.SYSTEM }));
     for (const capacity of [1000, 4095, 3 * 4096, 2 ** 31]) {
       expect(() => createShmChannel({ capacity })).toThrow(

@@ -1,5 +1,5 @@
 import type { ChildProcess } from "node:child_process";
-import { IpcError, toIpcError } from "@ipc/core";
+import { IpcError, processAlive, toIpcError } from "@ipc/core";
 import { SignalErrorCode } from "./errors.js";
 import { type SignalName, signalName, signalNumber } from "./signal-names.js";
 
@@ -21,15 +21,10 @@ export function sendSignal(target: SignalTarget, signal: SignalName | number = "
   }
 }
 
-/** True while process `pid` exists (even if this process may not signal it). */
+/** True while process `pid` exists and has not exited (even if this process may not signal it); an exited child not yet reaped counts as gone. */
 export function isAlive(pid: number): boolean {
   checkPid(pid);
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === "EPERM";
-  }
+  return processAlive(pid);
 }
 
 function resolveTarget(target: SignalTarget): { pid: number; describe: string } {
