@@ -106,7 +106,6 @@ export class ShmChannel<T> extends BaseChannel<T> {
   readonly #releaseOnAttach: boolean;
   readonly #stop = new AbortController();
   readonly #pending: Outgoing[] = [];
-  #pendingBytes = 0;
   #writerRunning = false;
   #readerSleeping = false;
   #readerStarted = false;
@@ -218,7 +217,6 @@ export class ShmChannel<T> extends BaseChannel<T> {
     }
     const kept = this.#borrows ? payload.slice() : payload;
     this.#pending.push({ header, payload: kept, headerDone: false, sent: 0 });
-    this.#pendingBytes += length + 4;
     void this.#writeLoop();
   }
 
@@ -482,13 +480,11 @@ export class ShmChannel<T> extends BaseChannel<T> {
         else ring.putInt32(next.payload.byteLength);
         next.headerDone = true;
         free -= size;
-        this.#pendingBytes -= 4;
       }
       const count = Math.min(free, next.payload.byteLength - next.sent);
       if (count > 0) {
         ring.put(next.payload, next.sent, count);
         next.sent += count;
-        this.#pendingBytes -= count;
         wrote = true;
       }
       if (next.sent < next.payload.byteLength) break;
