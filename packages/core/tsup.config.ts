@@ -4,6 +4,6 @@ import { packageBuild } from "../../tsup.base.js";
 // msgpackr stays an optional peer dependency, loaded only through the msgpack entry.
 export default defineConfig({
   ...packageBuild,
-  entry: ["src/index.ts", "src/msgpack.ts"],
+  entry: ["src/index.ts", "src/transport.ts", "src/msgpack.ts"],
   external: ["msgpackr"],
 });

@@ -2,8 +2,14 @@ import type { Codec } from "./codec.js";
 import type { IpcError } from "./errors.js";
 import type { WaitOptions } from "./wait.js";
 
+/** Which way messages flow through a channel end. */
+export type ChannelDirection = "duplex" | "send" | "receive";
+
 /** Options for {@link Sender.send}. */
 export interface SendOptions extends WaitOptions {}
+
+/** Options for {@link Sender.flush}. */
+export interface FlushOptions extends WaitOptions {}
 
 /** Options for {@link Receiver.receive}. */
 export interface ReceiveOptions extends WaitOptions {}
@@ -46,6 +52,13 @@ export interface Sender<T> extends ChannelEnd {
    * @throws `ERR_IPC_CLOSED`, `ERR_IPC_ENCODE`, `ERR_IPC_FRAME_TOO_LARGE`, `ERR_IPC_ABORTED`, `ERR_IPC_TIMEOUT`, `ERR_IPC_PEER_GONE`
    */
   send(message: T, options?: SendOptions): Promise<void>;
+  /**
+   * Resolves once every message whose `send` was called before has left this process: handed to the
+   * kernel (streams) or written into the shared ring (shared memory). It does not mean the peer has read
+   * them: a peer that dies may still lose them (see the transport's README).
+   * @throws `ERR_IPC_CLOSED`, `ERR_IPC_PEER_GONE` (they can no longer leave), `ERR_IPC_ABORTED`, `ERR_IPC_TIMEOUT`
+   */
+  flush(options?: FlushOptions): Promise<void>;
 }
 
 /** The receiving side of a channel. */
@@ -64,21 +77,26 @@ export interface Receiver<T> extends ChannelEnd, AsyncIterable<T> {
 /** One connected, duplex endpoint carrying whole messages of type `T`. */
 export interface Channel<T> extends Sender<T>, Receiver<T> {}
 
-/** Options every channel implementation accepts. */
+/** Options every function that makes a channel accepts. */
 export interface ChannelOptions<T> {
-  /** How messages become bytes. @default json */
-  codec?: Codec<T>;
+  /** How messages become bytes; both ends must use the same. @default json */
+  codec?: Codec<T> | undefined;
   /** Largest frame payload accepted or sent, in bytes. @default 64 MiB */
-  maxFrameSize?: number;
+  maxFrameSize?: number | undefined;
+  /**
+   * Bytes of received messages buffered for a reader that is not reading, before the channel stops
+   * taking more from the peer (each message counts at least 64 bytes). @default 1 MiB
+   */
+  receiveHighWaterMark?: number | undefined;
 }
 
 /** Accepts connected channels; `for await` yields each until the listener closes. */
 export interface Listener<C> extends AsyncIterable<C>, AsyncDisposable {
   /** Where peers connect (a path, a `host:port`, ...). */
   readonly address: string;
-  /** Resolves with the next connected channel. @throws `ERR_IPC_CLOSED` once the listener is closed */
+  /** Resolves with the next connected channel. @throws `ERR_IPC_CLOSED` once the listener is closed, `ERR_IPC_TIMEOUT`, `ERR_IPC_ABORTED` */
   accept(options?: WaitOptions): Promise<C>;
-  /** Idempotent: stops accepting and releases the address. */
+  /** Idempotent; settles in every order of closing: stops accepting, releases the address, closes what it accepted. */
   close(): Promise<void>;
   [Symbol.asyncDispose](): Promise<void>;
 }

@@ -26,11 +26,11 @@ export const IpcErrorCode = {
   SYSTEM: "ERR_IPC_SYSTEM",
 } as const;
 
-/** A code defined by @ipc/core. */
-export type CoreErrorCode = (typeof IpcErrorCode)[keyof typeof IpcErrorCode];
+/** A code defined by @ipc/core (each package exports its own `<Package>ErrorCode` the same way). */
+export type IpcErrorCode = (typeof IpcErrorCode)[keyof typeof IpcErrorCode];
 
-/** Any @ipc error code: core's, or a transport's `ERR_IPC_<PACKAGE>_...`. */
-export type IpcErrorCodeString = CoreErrorCode | `ERR_IPC_${string}`;
+/** Any code of the family: core's, or a package's `ERR_IPC_<PACKAGE>_...`. */
+type AnyCode = IpcErrorCode | `ERR_IPC_${string}`;
 
 /** Extra facts an {@link IpcError} may carry. */
 export interface IpcErrorDetails {
@@ -48,28 +48,29 @@ export interface IpcErrorDetails {
   signal?: string;
 }
 
+const DETAIL_KEYS = ["errno", "syscall", "path", "exitCode", "signal"] as const;
+
 // Registered globally so that duplicate copies of @ipc/core recognise each other's errors.
 const IPC_ERROR_BRAND = Symbol.for("@ipc/core.IpcError");
 
 /** The one error class of the @ipc family: a stable string `code` plus optional system details. */
 export class IpcError extends Error {
   /** Stable, documented code; assert on this, never on `message`. */
-  readonly code: IpcErrorCodeString;
-  readonly errno?: string;
-  readonly syscall?: string;
-  readonly path?: string;
-  readonly exitCode?: number;
-  readonly signal?: string;
+  readonly code: AnyCode;
+  // Declared, not initialised: a detail that is absent is no property at all (nothing prints as undefined).
+  declare readonly errno?: string;
+  declare readonly syscall?: string;
+  declare readonly path?: string;
+  declare readonly exitCode?: number;
+  declare readonly signal?: string;
 
-  constructor(code: IpcErrorCodeString, message: string, details: IpcErrorDetails = {}) {
+  constructor(code: AnyCode, message: string, details: IpcErrorDetails = {}) {
     super(message, details.cause === undefined ? undefined : { cause: details.cause });
     this.name = "IpcError";
     this.code = code;
-    if (details.errno !== undefined) this.errno = details.errno;
-    if (details.syscall !== undefined) this.syscall = details.syscall;
-    if (details.path !== undefined) this.path = details.path;
-    if (details.exitCode !== undefined) this.exitCode = details.exitCode;
-    if (details.signal !== undefined) this.signal = details.signal;
+    for (const key of DETAIL_KEYS) {
+      if (details[key] !== undefined) Object.defineProperty(this, key, { value: details[key], enumerable: true });
+    }
     Object.defineProperty(this, IPC_ERROR_BRAND, { value: true });
   }
 
@@ -79,7 +80,7 @@ export class IpcError extends Error {
 }
 
 /** True when `value` is an {@link IpcError} (from any copy of @ipc/core), optionally with the given `code`. */
-export function isIpcError(value: unknown, code?: IpcErrorCodeString): value is IpcError {
+export function isIpcError(value: unknown, code?: AnyCode): value is IpcError {
   if (typeof value !== "object" || value === null) return false;
   if ((value as Record<symbol, unknown>)[IPC_ERROR_BRAND] !== true) return false;
   return code === undefined || (value as { code?: unknown }).code === code;

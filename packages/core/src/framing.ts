@@ -7,9 +7,52 @@ export const DEFAULT_MAX_FRAME_SIZE_BYTES = 64 * 1024 * 1024;
 /** Largest payload that still uses the 4-byte header; longer ones use `-1` plus an 8-byte length (as Python does). */
 export const MAX_SHORT_FRAME_PAYLOAD_BYTES = 0x7fff_ffff;
 
-const SHORT_HEADER_BYTES = 4;
-const LONG_HEADER_BYTES = 12;
+/** Bytes of the usual frame header: a big-endian signed 32-bit length. */
+export const SHORT_HEADER_BYTES = 4;
+/** Bytes of the long frame header: `-1`, then a big-endian unsigned 64-bit length. */
+export const LONG_HEADER_BYTES = 12;
 const LONG_FORM_MARKER = -1;
+
+/** The big-endian signed 32-bit integer at `offset` of `bytes`, read by hand (a DataView per frame costs more than the rest of decoding it). */
+export function readInt32BE(bytes: Uint8Array, offset: number): number {
+  return (bytes[offset]! << 24) | (bytes[offset + 1]! << 16) | (bytes[offset + 2]! << 8) | bytes[offset + 3]!;
+}
+
+/** Size of the header that starts at `offset` of `bytes` (its first 4 bytes must be there): 4, or 12 for the long form. */
+export function frameHeaderBytesAt(bytes: Uint8Array, offset: number): number {
+  return readInt32BE(bytes, offset) === LONG_FORM_MARKER ? LONG_HEADER_BYTES : SHORT_HEADER_BYTES;
+}
+
+/**
+ * The payload length announced by the frame header at `offset` of `bytes`, where `available` bytes from
+ * `offset` are readable; -1 when the header is not all there yet. The one parser of frame headers.
+ * @throws `ERR_IPC_PROTOCOL` (a negative length other than -1), `ERR_IPC_FRAME_TOO_LARGE` (over `maxFrameSize`)
+ */
+export function readFrameHeader(
+  bytes: Uint8Array,
+  offset: number,
+  available: number,
+  maxFrameSize: number,
+): number {
+  if (available < SHORT_HEADER_BYTES) return -1;
+  const short = readInt32BE(bytes, offset);
+  if (short >= 0) {
+    checkFrameSize(short, maxFrameSize, "the peer announced");
+    return short;
+  }
+  if (short !== LONG_FORM_MARKER) {
+    throw new IpcError(
+      IpcErrorCode.PROTOCOL,
+      `the peer sent an invalid frame header (length ${short}); it is not speaking the @ipc / multiprocessing.connection framing`,
+    );
+  }
+  if (available < LONG_HEADER_BYTES) return -1;
+  const high = readInt32BE(bytes, offset + 4) >>> 0;
+  const low = readInt32BE(bytes, offset + 8) >>> 0;
+  const length = BigInt(high) * 0x1_0000_0000n + BigInt(low);
+  checkFrameSize(length, maxFrameSize, "the peer announced");
+  return Number(length);
+}
 
 /** Throws `ERR_IPC_INVALID_ARGUMENT` unless `size` is a positive safe integer a Buffer can hold. */
 export function validateMaxFrameSize(size: number): number {
@@ -109,22 +152,10 @@ export class FrameDecoder {
         offset = this.#collectPayload(chunk, offset, onFrame);
         continue;
       }
-      if (this.#headerFill === 0 && end - offset >= SHORT_HEADER_BYTES) {
-        // Big-endian int32 read by hand: a DataView per frame costs more than the rest of the decoding.
-        const short =
-          (chunk[offset]! << 24) |
-          (chunk[offset + 1]! << 16) |
-          (chunk[offset + 2]! << 8) |
-          chunk[offset + 3]!;
-        if (short >= 0 || (short === LONG_FORM_MARKER && end - offset >= LONG_HEADER_BYTES)) {
-          const length =
-            short >= 0
-              ? short
-              : this.#validateLong(
-                  new DataView(chunk.buffer, chunk.byteOffset + offset, LONG_HEADER_BYTES).getBigUint64(4),
-                );
-          offset += short >= 0 ? SHORT_HEADER_BYTES : LONG_HEADER_BYTES;
-          this.#check(length, short);
+      if (this.#headerFill === 0) {
+        const length = readFrameHeader(chunk, offset, end - offset, this.#maxFrameSize);
+        if (length >= 0) {
+          offset += frameHeaderBytesAt(chunk, offset);
           if (end - offset >= length) {
             // A plain Uint8Array view: cheaper than Buffer#subarray, and what the bytes codec hands out.
             onFrame(new Uint8Array(chunk.buffer, chunk.byteOffset + offset, length));
@@ -134,23 +165,21 @@ export class FrameDecoder {
           }
           continue;
         }
-        if (short !== LONG_FORM_MARKER) this.#check(0, short);
       }
       offset = this.#collectHeader(chunk, offset, onFrame);
     }
   }
 
+  /** Gathers a header split across chunks in #header, then starts its payload. */
   #collectHeader(chunk: Uint8Array, offset: number, onFrame: (payload: Uint8Array) => void): number {
-    const needed = this.#headerFill >= SHORT_HEADER_BYTES ? LONG_HEADER_BYTES : SHORT_HEADER_BYTES;
+    const needed =
+      this.#headerFill >= SHORT_HEADER_BYTES ? frameHeaderBytesAt(this.#header, 0) : SHORT_HEADER_BYTES;
     const take = Math.min(needed - this.#headerFill, chunk.byteLength - offset);
     this.#header.set(chunk.subarray(offset, offset + take), this.#headerFill);
     this.#headerFill += take;
     offset += take;
-    if (this.#headerFill < needed) return offset;
-    const short = this.#header.readInt32BE(0);
-    if (short === LONG_FORM_MARKER && this.#headerFill === SHORT_HEADER_BYTES) return offset;
-    const length = short >= 0 ? short : this.#validateLong(this.#header.readBigUInt64BE(4));
-    this.#check(length, short);
+    const length = readFrameHeader(this.#header, 0, this.#headerFill, this.#maxFrameSize);
+    if (length < 0) return offset;
     this.#headerFill = 0;
     if (length === 0) onFrame(new Uint8Array(0));
     else this.#payloadLength = length;
@@ -169,20 +198,5 @@ export class FrameDecoder {
       onFrame(payload);
     }
     return offset + take;
-  }
-
-  #validateLong(length: bigint): number {
-    checkFrameSize(length, this.#maxFrameSize, "the peer announced");
-    return Number(length);
-  }
-
-  #check(length: number, short: number): void {
-    if (short < 0 && short !== LONG_FORM_MARKER) {
-      throw new IpcError(
-        IpcErrorCode.PROTOCOL,
-        `the peer sent an invalid frame header (length ${short}); it is not speaking the @ipc / multiprocessing.connection framing`,
-      );
-    }
-    checkFrameSize(length, this.#maxFrameSize, "the peer announced");
   }
 }

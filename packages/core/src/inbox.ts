@@ -1,18 +1,18 @@
 import type { ReceiveOptions } from "./channel.js";
 import { type Codec, decodeWith } from "./codec.js";
 import { IpcError, IpcErrorCode } from "./errors.js";
-import { cancellableWait, checkWaitOptions, type WaitSettlers } from "./wait.js";
+import { checkWaitOptions, type WaitSettlers } from "./wait.js";
+import { WaiterQueue } from "./waiter-queue.js";
 
 /** Bytes a channel buffers for its reader before it stops reading from the peer: 1 MiB. */
 export const DEFAULT_RECEIVE_HIGH_WATER_MARK_BYTES = 1024 * 1024;
+/**
+ * What one buffered message costs beyond its payload, in bytes (its array, view and queue slot), so that
+ * a flood of empty messages fills the buffer as surely as large ones do.
+ */
+export const MESSAGE_OVERHEAD_BYTES = 64;
 
 type Taken<T> = IteratorResult<T, undefined>;
-
-/** A waiting `take` (iterator form) or `receive` (value form). */
-interface Taker<T> {
-  readonly settlers: WaitSettlers<Taken<T> | T>;
-  readonly asValue: boolean;
-}
 
 /**
  * The receive half every channel shares: buffers frame payloads in arrival order, decodes each when it is
@@ -26,7 +26,8 @@ export class Inbox<T> {
   readonly #frames: Uint8Array[] = [];
   #head = 0;
   #bufferedBytes = 0;
-  readonly #takers: Taker<T>[] = [];
+  /** Waiting takes; `true` for the value form (`receive`), `false` for the iterator form. */
+  readonly #takers = new WaiterQueue<Taken<T> | T, boolean>();
   /** Set once no more frames will arrive: `null` for a clean end, else the error to report after the buffer. */
   #end: IpcError | null | undefined;
   #closedLocally = false;
@@ -38,9 +39,14 @@ export class Inbox<T> {
     this.#highWaterMark = highWaterMark;
   }
 
-  /** True while the buffered payloads reach the high-water mark: the producer should stop reading. */
+  /** True while the buffered messages reach the high-water mark: the producer should stop reading. */
   get full(): boolean {
     return this.#bufferedBytes >= this.#highWaterMark;
+  }
+
+  /** True when a receive or iteration step is waiting for the next message. */
+  get hasTakers(): boolean {
+    return this.#takers.length > 0;
   }
 
   /** Frames waiting to be received. */
@@ -48,7 +54,7 @@ export class Inbox<T> {
     return this.#frames.length - this.#head;
   }
 
-  /** Bytes of payload waiting to be received. */
+  /** Bytes waiting to be received, each message counted with {@link MESSAGE_OVERHEAD_BYTES}. */
   get bufferedBytes(): number {
     return this.#bufferedBytes;
   }
@@ -58,11 +64,11 @@ export class Inbox<T> {
     if (this.#closedLocally || this.#end !== undefined) return;
     const taker = this.#takers.shift();
     if (taker !== undefined) {
-      this.#deliver(payload, taker);
+      this.#deliver(payload, taker.data, taker.settlers);
       return;
     }
     this.#frames.push(payload);
-    this.#bufferedBytes += payload.byteLength;
+    this.#bufferedBytes += payload.byteLength + MESSAGE_OVERHEAD_BYTES;
   }
 
   /** No more frames will arrive: `error` is reported after the buffer drains (undefined for a clean end). */
@@ -104,14 +110,7 @@ export class Inbox<T> {
       return Promise.reject(error);
     }
     if (this.#closedLocally || this.#end !== undefined) return this.#ended(asValue);
-    return cancellableWait<Taken<T> | T>("receive", options, (settlers) => {
-      const taker: Taker<T> = { settlers, asValue };
-      this.#takers.push(taker);
-      return () => {
-        const index = this.#takers.indexOf(taker);
-        if (index >= 0) this.#takers.splice(index, 1);
-      };
-    });
+    return this.#takers.wait("receive", options, asValue);
   }
 
   #shift(): Uint8Array {
@@ -123,17 +122,17 @@ export class Inbox<T> {
       this.#head = 0;
     }
     const wasFull = this.full;
-    this.#bufferedBytes -= payload.byteLength;
+    this.#bufferedBytes -= payload.byteLength + MESSAGE_OVERHEAD_BYTES;
     if (wasFull && !this.full) this.onSpace?.();
     return payload;
   }
 
-  #deliver(payload: Uint8Array, taker: Taker<T>): void {
+  #deliver(payload: Uint8Array, asValue: boolean, settlers: WaitSettlers<Taken<T> | T>): void {
     try {
       const value = this.#decode(payload);
-      taker.settlers.resolve(taker.asValue ? value : { done: false, value });
+      settlers.resolve(asValue ? value : { done: false, value });
     } catch (error) {
-      taker.settlers.reject(error);
+      settlers.reject(error);
     }
   }
 
@@ -152,8 +151,8 @@ export class Inbox<T> {
   }
 
   #settleTakersAtEnd(): void {
-    for (const taker of this.#takers.splice(0)) {
-      this.#ended(taker.asValue).then(taker.settlers.resolve, taker.settlers.reject);
+    for (let taker = this.#takers.shift(); taker !== undefined; taker = this.#takers.shift()) {
+      this.#ended(taker.data).then(taker.settlers.resolve, taker.settlers.reject);
     }
   }
 

@@ -7,9 +7,10 @@ import { checkFrameSize } from "./framing.js";
 export interface MemoryChannelOptions<T> extends Omit<BaseChannelOptions<T>, "direction"> {}
 
 /**
- * Two connected in-process channel ends (`secondOptions` configure the second end; by default as the first): the reference implementation of the contract, used to test the
- * conformance suite itself and handy in unit tests. Messages are encoded and decoded exactly as on a real
- * transport, and a slow reader holds back the sender once `receiveHighWaterMark` bytes wait for it.
+ * Two connected in-process channel ends, `[a, b]` (`secondOptions` configure `b`; by default as `a`): the
+ * reference implementation of the contract, used to test the conformance suite itself and handy in unit
+ * tests. Messages are encoded and decoded exactly as on a real transport, and a slow reader holds back
+ * the sender once `receiveHighWaterMark` bytes wait for it.
  */
 export function createMemoryChannelPair<T = unknown>(
   options: MemoryChannelOptions<T> = {},
@@ -49,6 +50,10 @@ class MemoryChannel<T> extends BaseChannel<T> {
       return;
     }
     this.receiveFrame(payload);
+  }
+
+  protected async flushFrames(): Promise<void> {
+    // Every frame was handed to the peer's inbox when its send resolved.
   }
 
   protected async shutdown(): Promise<void> {

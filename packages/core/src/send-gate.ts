@@ -1,11 +1,9 @@
 import type { SendOptions } from "./channel.js";
 import type { IpcError } from "./errors.js";
-import { cancellableWait, checkWaitOptions, type WaitSettlers } from "./wait.js";
+import { checkWaitOptions } from "./wait.js";
+import { WaiterQueue } from "./waiter-queue.js";
 
-interface Waiting {
-  readonly action: () => void | Promise<void>;
-  readonly settlers: WaitSettlers<void | Promise<void>>;
-}
+type Action = () => void | Promise<void>;
 
 /**
  * Admits sends one at a time, in call order, each only when the transport has room: the send half of
@@ -14,8 +12,9 @@ interface Waiting {
  */
 export class SendGate {
   readonly #hasRoom: () => boolean;
-  readonly #waiting: Waiting[] = [];
-  readonly #idleWaiters: WaitSettlers<void>[] = [];
+  // A withdrawn head may have been blocking others that now fit.
+  readonly #waiting = new WaiterQueue<void | Promise<void>, Action>(() => queueMicrotask(() => this.notify()));
+  readonly #idleWaiters = new WaiterQueue<void>();
   #failure: IpcError | undefined;
 
   constructor(hasRoom: () => boolean) {
@@ -28,58 +27,37 @@ export class SendGate {
   }
 
   /** Runs `action` once it is this caller's turn and there is room; resolves with the action's completion. */
-  async admit(action: () => void | Promise<void>, options: SendOptions | undefined): Promise<void> {
+  async admit(action: Action, options: SendOptions | undefined): Promise<void> {
     if (this.#failure) throw this.#failure;
     checkWaitOptions(options, "send");
     if (this.#waiting.length === 0 && this.#hasRoom()) return action();
-    const completion = await cancellableWait<void | Promise<void>>("send", options, (settlers) => {
-      const entry: Waiting = { action, settlers };
-      this.#waiting.push(entry);
-      return () => {
-        const index = this.#waiting.indexOf(entry);
-        if (index >= 0) this.#waiting.splice(index, 1);
-        // The head may have been blocking others that now fit.
-        queueMicrotask(() => this.notify());
-      };
-    });
-    return completion;
+    return await this.#waiting.wait("send", options, action);
   }
 
   /** The transport may have room again: admits waiters, in order, while it does. */
   notify(): void {
     while (this.#waiting.length > 0 && this.#failure === undefined && this.#hasRoom()) {
-      const { action, settlers } = this.#waiting.shift()!;
+      const { data: action, settlers } = this.#waiting.shift()!;
       try {
         settlers.resolve(action());
       } catch (error) {
         settlers.reject(error);
       }
     }
-    this.#settleIdle();
+    if (this.#waiting.length === 0) this.#idleWaiters.resolveAll();
   }
 
-  /** Resolves once no send is waiting, or rejects with `ERR_IPC_TIMEOUT` after `timeoutMs`. */
-  idle(timeoutMs: number): Promise<void> {
+  /** Resolves once no send is waiting, or rejects with `ERR_IPC_TIMEOUT` / `ERR_IPC_ABORTED`. */
+  idle(options: SendOptions | undefined): Promise<void> {
     if (this.#waiting.length === 0) return Promise.resolve();
-    return cancellableWait<void>("flushing waiting sends", { timeout: timeoutMs }, (settlers) => {
-      this.#idleWaiters.push(settlers);
-      return () => {
-        const index = this.#idleWaiters.indexOf(settlers);
-        if (index >= 0) this.#idleWaiters.splice(index, 1);
-      };
-    });
-  }
-
-  #settleIdle(): void {
-    if (this.#waiting.length > 0) return;
-    for (const waiter of this.#idleWaiters.splice(0)) waiter.resolve();
+    return this.#idleWaiters.wait("waiting for earlier sends", options, undefined);
   }
 
   /** Rejects every waiting and later send with `error`. */
   fail(error: IpcError): void {
     if (this.#failure) return;
     this.#failure = error;
-    for (const { settlers } of this.#waiting.splice(0)) settlers.reject(error);
-    this.#settleIdle();
+    this.#waiting.rejectAll(error);
+    this.#idleWaiters.resolveAll();
   }
 }

@@ -1,5 +1,6 @@
 import type { Duplex } from "node:stream";
 import { IpcError, IpcErrorCode, toIpcError } from "./errors.js";
+import { frameHeaderBytesAt, readFrameHeader } from "./framing.js";
 
 /** Options for {@link SmallFrameReader}. */
 export interface SmallFrameReaderOptions {
@@ -12,7 +13,8 @@ export interface SmallFrameReaderOptions {
 /**
  * Reads a few small frames off a stream before a channel takes it over (handshakes, hellos). Guarantees:
  * bytes after the last frame read are put back into the stream by `release()`, for the channel; a
- * negative length is `ERR_IPC_PROTOCOL`; the peer ending the stream is `ERR_IPC_PEER_GONE`.
+ * malformed header is `ERR_IPC_PROTOCOL`, one over `maxFrameBytes` `ERR_IPC_FRAME_TOO_LARGE` (at once);
+ * the peer ending the stream is `ERR_IPC_PEER_GONE`.
  */
 export class SmallFrameReader {
   readonly #stream: Duplex;
@@ -64,20 +66,19 @@ export class SmallFrameReader {
   }
 
   #take(): Buffer | undefined {
-    if (this.#buffered.length < 4) return undefined;
-    const length = this.#buffered.readInt32BE(0);
-    if (length < 0) {
-      throw new IpcError(IpcErrorCode.PROTOCOL, `${this.#options.context}: invalid frame length ${length}`);
+    const buffered = this.#buffered;
+    let length: number;
+    try {
+      length = readFrameHeader(buffered, 0, buffered.length, this.#options.maxFrameBytes);
+    } catch (error) {
+      const { code, message } = error as IpcError;
+      throw new IpcError(code, `${this.#options.context}: ${message}`);
     }
-    if (length > this.#options.maxFrameBytes) {
-      throw new IpcError(
-        IpcErrorCode.FRAME_TOO_LARGE,
-        `${this.#options.context}: the peer sent a ${length}-byte message, over the limit of ${this.#options.maxFrameBytes} bytes`,
-      );
-    }
-    if (this.#buffered.length < 4 + length) return undefined;
-    const frame = Buffer.from(this.#buffered.subarray(4, 4 + length));
-    this.#buffered = this.#buffered.subarray(4 + length);
+    if (length < 0) return undefined;
+    const start = frameHeaderBytesAt(buffered, 0);
+    if (buffered.length < start + length) return undefined;
+    const frame = Buffer.from(buffered.subarray(start, start + length));
+    this.#buffered = buffered.subarray(start + length);
     return frame;
   }
 

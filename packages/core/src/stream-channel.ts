@@ -2,15 +2,9 @@ import type { Duplex } from "node:stream";
 import { BaseChannel, type BaseChannelOptions } from "./base-channel.js";
 import type { Channel } from "./channel.js";
 import { IpcError, IpcErrorCode, toIpcError } from "./errors.js";
-import { encodeFrameHeader, FrameDecoder, frameHeaderSize, writeFrameHeader } from "./framing.js";
-
-/** Payloads up to this size are copied into a shared write batch; larger ones are written without a copy. */
-export const COALESCE_LIMIT_BYTES = 16 * 1024;
-/** A write batch is flushed at once when it reaches this size, else at the end of the current tick. */
-export const WRITE_BATCH_BYTES = 64 * 1024;
-
-/** Bytes of whole frames an atomic-write channel queues before sends wait. */
-const ATOMIC_QUEUE_BYTES = 64 * 1024;
+import { FrameDecoder } from "./framing.js";
+import { AtomicWriter, CoalescingWriter, type FrameWriter } from "./stream-writers.js";
+import { raceTimeout } from "./timing.js";
 
 /** Milliseconds a channel with a {@link PeerLife} waits to learn how its peer ended before reporting it. */
 export const PEER_EXIT_GRACE_MS = 250;
@@ -28,18 +22,18 @@ export interface StreamChannelOptions<T> extends BaseChannelOptions<T> {
    * killed child) fails the channel with its error instead of a clean close. When the peer ends
    * abnormally but the stream stays open (a grandchild inherited it), the channel fails after 250 ms.
    */
-  peerLife?: PeerLife;
+  peerLife?: PeerLife | undefined;
   /**
    * Milliseconds the peer may stay silent (nothing received) before the channel fails with
    * `ERR_IPC_PEER_GONE`: detects half-open connections. Off by default.
    */
-  idleTimeout?: number;
+  idleTimeout?: number | undefined;
   /**
    * Every write(2) carries whole frames and at most this many bytes, one write at a time: with a pipe's
    * PIPE_BUF, writes from several processes sharing a FIFO never interleave. A message whose frame is
    * larger is refused with `ERR_IPC_FRAME_TOO_LARGE` (nothing is sent). Off by default.
    */
-  atomicWriteBytes?: number;
+  atomicWriteBytes?: number | undefined;
 }
 
 /**
@@ -58,20 +52,12 @@ export function createStreamChannel<T = unknown>(
 class StreamChannel<T> extends BaseChannel<T> {
   readonly #stream: Duplex;
   readonly #decoder: FrameDecoder;
-  #batch: Buffer | undefined;
-  #batchStart = 0;
-  #batchEnd = 0;
-  #flushScheduled = false;
+  readonly #writer: FrameWriter;
   #shutDown = false;
   /** The stream has ended or failed; how that is reported may still wait for the peer's life. */
   #ending = false;
   readonly #peerLife: PeerLife | undefined;
   readonly #receiveOnly: boolean;
-  readonly #atomicWriteBytes: number | undefined;
-  readonly #atomicQueue: Buffer[] = [];
-  #atomicQueued = 0;
-  #atomicInFlight = false;
-  #atomicDrained: (() => void)[] = [];
 
   constructor(stream: Duplex, options: StreamChannelOptions<T>) {
     super(options);
@@ -79,16 +65,10 @@ class StreamChannel<T> extends BaseChannel<T> {
     this.#decoder = new FrameDecoder(this.maxFrameSize);
     this.#peerLife = options.peerLife;
     this.#receiveOnly = options.direction === "receive";
-    this.#atomicWriteBytes = options.atomicWriteBytes;
-    if (
-      this.#atomicWriteBytes !== undefined &&
-      (!Number.isSafeInteger(this.#atomicWriteBytes) || this.#atomicWriteBytes < 5)
-    ) {
-      throw new IpcError(
-        IpcErrorCode.INVALID_ARGUMENT,
-        `atomicWriteBytes must be an integer of at least 5 bytes, got ${String(this.#atomicWriteBytes)}`,
-      );
-    }
+    this.#writer =
+      options.atomicWriteBytes === undefined
+        ? new CoalescingWriter(stream)
+        : new AtomicWriter(stream, options.atomicWriteBytes, () => this.gate.notify());
     if (options.idleTimeout !== undefined) this.#watchIdle(options.idleTimeout);
     this.inbox.onSpace = () => stream.resume();
     stream.on("drain", () => this.gate.notify());
@@ -104,71 +84,26 @@ class StreamChannel<T> extends BaseChannel<T> {
   }
 
   protected hasRoom(): boolean {
-    if (this.#atomicWriteBytes !== undefined) return this.#atomicQueued < ATOMIC_QUEUE_BYTES;
-    return !this.#stream.writableNeedDrain;
+    return this.#writer.hasRoom();
   }
 
   protected override checkOutgoing(length: number): void {
     super.checkOutgoing(length);
-    const limit = this.#atomicWriteBytes;
-    if (limit !== undefined && frameHeaderSize(length) + length > limit) {
-      throw new IpcError(
-        IpcErrorCode.FRAME_TOO_LARGE,
-        `a ${length}-byte message cannot be written atomically: with several writers sharing this pipe, a frame (4-byte header included) must fit in ${limit} bytes (PIPE_BUF), or it could interleave with theirs. Send smaller messages, or use one writer and turn off shared writes`,
-      );
-    }
+    this.#writer.checkOutgoing(length);
   }
 
   protected writeFrame(payload: Uint8Array): void {
-    const length = payload.byteLength;
-    if (this.#atomicWriteBytes !== undefined) {
-      const frame = Buffer.allocUnsafe(frameHeaderSize(length) + length);
-      frame.set(payload, writeFrameHeader(frame, 0, length));
-      this.#atomicQueue.push(frame);
-      this.#atomicQueued += frame.byteLength;
-      this.#pumpAtomic();
-      return;
-    }
-    if (length <= COALESCE_LIMIT_BYTES) {
-      const needed = frameHeaderSize(length) + length;
-      if (this.#batch === undefined || this.#batch.byteLength - this.#batchEnd < needed) {
-        this.#flush();
-        this.#batch = Buffer.allocUnsafe(WRITE_BATCH_BYTES);
-        this.#batchStart = this.#batchEnd = 0;
-      }
-      const batch = this.#batch;
-      this.#batchEnd += writeFrameHeader(batch, this.#batchEnd, length);
-      batch.set(payload, this.#batchEnd);
-      this.#batchEnd += length;
-      if (this.#batchEnd - this.#batchStart >= WRITE_BATCH_BYTES / 2) this.#flush();
-      else this.#scheduleFlush();
-      return;
-    }
-    this.#flush();
-    const stream = this.#stream;
-    if (stream.destroyed || stream.writableEnded) return;
-    // The send resolves now, so bytes the caller still owns are copied; freshly encoded ones are not.
-    const owned = this.codec.borrowsInput ? Buffer.from(payload) : payload;
-    stream.cork();
-    stream.write(encodeFrameHeader(length));
-    stream.write(owned);
-    stream.uncork();
+    this.#writer.write(payload, this.codec.borrowsInput === true);
+  }
+
+  protected flushFrames(): Promise<void> {
+    return this.#writer.flushed();
   }
 
   protected async shutdown(timeoutMs: number): Promise<void> {
     this.#shutDown = true;
     const stream = this.#stream;
-    this.#flush();
-    if (this.#atomicQueued > 0 && !stream.destroyed) {
-      let timer: NodeJS.Timeout | undefined;
-      await Promise.race([
-        new Promise<void>((resolve) => this.#atomicDrained.push(resolve)),
-        new Promise<void>((resolve) => {
-          timer = setTimeout(resolve, timeoutMs);
-        }),
-      ]);
-      clearTimeout(timer);
-    }
+    await this.#writer.finish(timeoutMs);
     if (!stream.destroyed) {
       const finished = new Promise<void>((resolve) => {
         if (stream.writableFinished) return resolve();
@@ -176,9 +111,7 @@ class StreamChannel<T> extends BaseChannel<T> {
         stream.once("close", resolve);
       });
       stream.end();
-      const timer = setTimeout(() => stream.destroy(), timeoutMs);
-      await finished;
-      clearTimeout(timer);
+      if ((await raceTimeout(finished, timeoutMs, "timeout")) === "timeout") stream.destroy();
     }
     this.#linger(timeoutMs);
   }
@@ -230,50 +163,6 @@ class StreamChannel<T> extends BaseChannel<T> {
     stream.once("close", () => clearTimeout(timer));
   }
 
-  /** Writes queued whole frames, at most `atomicWriteBytes` per write, the next only once the last is done. */
-  #pumpAtomic(): void {
-    const stream = this.#stream;
-    if (this.#atomicInFlight || stream.destroyed || stream.writableEnded) return;
-    if (this.#atomicQueue.length === 0) {
-      for (const drained of this.#atomicDrained.splice(0)) drained();
-      return;
-    }
-    const limit = this.#atomicWriteBytes!;
-    let size = 0;
-    let count = 0;
-    while (count < this.#atomicQueue.length && size + this.#atomicQueue[count]!.byteLength <= limit) {
-      size += this.#atomicQueue[count]!.byteLength;
-      count += 1;
-    }
-    const frames = this.#atomicQueue.splice(0, count);
-    this.#atomicQueued -= size;
-    this.#atomicInFlight = true;
-    stream.write(count === 1 ? frames[0]! : Buffer.concat(frames, size), () => {
-      this.#atomicInFlight = false;
-      this.gate.notify();
-      this.#pumpAtomic();
-    });
-  }
-
-  #scheduleFlush(): void {
-    if (this.#flushScheduled) return;
-    this.#flushScheduled = true;
-    // nextTick runs once the current chain of microtasks is done: a loop of awaited sends still coalesces.
-    process.nextTick(() => {
-      this.#flushScheduled = false;
-      this.#flush();
-    });
-  }
-
-  #flush(): void {
-    if (this.#batch === undefined || this.#batchEnd === this.#batchStart) return;
-    const chunk = this.#batch.subarray(this.#batchStart, this.#batchEnd);
-    this.#batchStart = this.#batchEnd;
-    const stream = this.#stream;
-    if (stream.destroyed || stream.writableEnded) return;
-    stream.write(chunk);
-  }
-
   #onData(chunk: Buffer): void {
     try {
       this.#decoder.push(chunk, (payload) => this.receiveFrame(payload));
@@ -296,7 +185,7 @@ class StreamChannel<T> extends BaseChannel<T> {
     void this.#howPeerEnded(cut).then((error) => this.peerEnded(error));
     // A stream that allows half-open connections would otherwise keep our side open forever.
     if (!this.#stream.writableEnded) {
-      this.#flush();
+      void this.#writer.finish(0);
       this.#stream.end();
     }
   }
@@ -314,12 +203,7 @@ class StreamChannel<T> extends BaseChannel<T> {
   /** With a known peer life, an abnormal end of the peer replaces what the stream alone could tell. */
   async #howPeerEnded(streamError: IpcError | undefined): Promise<IpcError | undefined> {
     if (this.#peerLife === undefined) return streamError;
-    let timer: NodeJS.Timeout | undefined;
-    const grace = new Promise<undefined>((resolve) => {
-      timer = setTimeout(() => resolve(undefined), PEER_EXIT_GRACE_MS);
-    });
-    const abnormal = await Promise.race([this.#peerLife.gone, grace]);
-    clearTimeout(timer);
+    const abnormal = await raceTimeout(this.#peerLife.gone, PEER_EXIT_GRACE_MS, undefined);
     return abnormal ?? streamError;
   }
 
@@ -335,7 +219,7 @@ class StreamChannel<T> extends BaseChannel<T> {
   }
 
   #onClose(): void {
-    this.#batch = undefined;
+    this.#writer.dispose();
     if (this.#shutDown || this.#ending) return;
     this.peerEnded(
       new IpcError(

@@ -1,4 +1,5 @@
-import { bytes, decodeWith, encodeWith, IpcErrorCode, json, v8 } from "@ipc/core";
+import { bytes, IpcErrorCode, json, v8 } from "@ipc/core";
+import { decodeWith, encodeWith } from "@ipc/core/transport";
 import { createMsgpackCodec, msgpack } from "@ipc/core/msgpack";
 import { describe, expect, it } from "vitest";
 

@@ -1,4 +1,5 @@
-import { IpcError, IpcErrorCode, isIpcError, toIpcError } from "@ipc/core";
+import { IpcError, IpcErrorCode, isIpcError } from "@ipc/core";
+import { toIpcError } from "@ipc/core/transport";
 import { describe, expect, it } from "vitest";
 
 describe("IpcError", () => {

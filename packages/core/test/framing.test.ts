@@ -1,11 +1,5 @@
-import {
-  DEFAULT_MAX_FRAME_SIZE_BYTES,
-  encodeFrameHeader,
-  FrameDecoder,
-  frameHeaderSize,
-  IpcErrorCode,
-  isIpcError,
-} from "@ipc/core";
+import { DEFAULT_MAX_FRAME_SIZE_BYTES, IpcErrorCode, isIpcError } from "@ipc/core";
+import { encodeFrameHeader, FrameDecoder, frameHeaderSize } from "@ipc/core/transport";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 

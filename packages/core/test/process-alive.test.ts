@@ -1,5 +1,5 @@
 import { spawn } from "node:child_process";
-import { processAlive, processStartTime } from "@ipc/core";
+import { processAlive, processStartTime } from "@ipc/core/transport";
 import { trackChild, waitUntil } from "@ipc-internal/test-utils";
 import { describe, expect, it } from "vitest";
 

@@ -1,5 +1,6 @@
 import type { Socket } from "node:net";
-import { bytes, createStreamChannel, IpcErrorCode, WRITE_BATCH_BYTES } from "@ipc/core";
+import { bytes, createStreamChannel, IpcErrorCode } from "@ipc/core";
+import { WRITE_BATCH_BYTES } from "@ipc/core/transport";
 import { describe, expect, it } from "vitest";
 import { connectedSocketPair } from "./fixtures/socket-pair.js";
 

@@ -2,7 +2,8 @@ import { execFile } from "node:child_process";
 import { constants } from "node:fs";
 import { access, lstat, unlink } from "node:fs/promises";
 import { dirname } from "node:path";
-import { IpcError, toIpcError } from "@ipc/core";
+import { IpcError } from "@ipc/core";
+import { toIpcError } from "@ipc/core/transport";
 import { FifoErrorCode } from "./errors.js";
 
 /** Mode of a FIFO this package creates unless `mode` says otherwise: owner only. */

@@ -1,20 +1,7 @@
 import { closeSync, constants, fstatSync, openSync } from "node:fs";
 import { Socket } from "node:net";
-import {
-  type Channel,
-  type ChannelEnd,
-  type ChannelOptions,
-  type CloseOptions,
-  cancellableWait,
-  checkWaitOptions,
-  createStreamChannel,
-  IpcError,
-  IpcErrorCode,
-  joinChannels,
-  type Receiver,
-  type Sender,
-  type WaitOptions,
-} from "@ipc/core";
+import { type Channel, type ChannelEnd, type ChannelOptions, type CloseOptions, createStreamChannel, IpcError, IpcErrorCode, joinChannels, type Receiver, type Sender, type WaitOptions } from "@ipc/core";
+import { cancellableWait, checkWaitOptions } from "@ipc/core/transport";
 import { type CreateFifoOptions, createFifo, notAFifo, removeFifo } from "./create-fifo.js";
 import { FifoErrorCode } from "./errors.js";
 import { ServingFifoReader } from "./serving-reader.js";

@@ -1,15 +1,5 @@
-import {
-  type ChannelState,
-  type CloseInfo,
-  type CloseOptions,
-  checkWaitOptions,
-  IpcError,
-  IpcErrorCode,
-  isIpcError,
-  type ReceiveOptions,
-  type Receiver,
-  receiveIterator,
-} from "@ipc/core";
+import { type ChannelState, type CloseInfo, type CloseOptions, IpcError, IpcErrorCode, isIpcError, type ReceiveOptions, type Receiver } from "@ipc/core";
+import { checkWaitOptions, receiveIterator } from "@ipc/core/transport";
 
 /**
  * A reader that outlives its writers: when the last writer closes (EOF), it opens the FIFO again and

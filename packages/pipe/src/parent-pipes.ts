@@ -1,6 +1,7 @@
 import { fstatSync } from "node:fs";
 import { Socket } from "node:net";
-import { type Channel, type Codec, createStreamChannel, encodeFrameHeader, IpcError } from "@ipc/core";
+import { type Channel, type Codec, createStreamChannel, IpcError } from "@ipc/core";
+import { encodeFrameHeader } from "@ipc/core/transport";
 import { PipeErrorCode } from "./errors.js";
 import { HELLO_PAYLOAD } from "./hello.js";
 import { builtInCodec, type ChildPipeEntry, decodePipesEnv, HELLO_ENV, PIPES_ENV } from "./pipe-spec.js";

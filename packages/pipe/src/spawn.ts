@@ -1,16 +1,7 @@
 import { type StdioOptions, spawn } from "node:child_process";
 import type { Socket } from "node:net";
-import {
-  createStreamChannel,
-  IpcError,
-  IpcErrorCode,
-  isIpcError,
-  PEER_EXIT_GRACE_MS,
-  SmallFrameReader,
-  toIpcError,
-  type WaitOptions,
-  waitLimits,
-} from "@ipc/core";
+import { createStreamChannel, IpcError, IpcErrorCode, isIpcError, type WaitOptions } from "@ipc/core";
+import { PEER_EXIT_GRACE_MS, SmallFrameReader, toIpcError, waitLimits } from "@ipc/core/transport";
 import { childLife, describeExit, exitDetails, exitOf } from "./child-exit.js";
 import { PipeErrorCode } from "./errors.js";
 import { DEFAULT_START_TIMEOUT_MS, HELLO_PAYLOAD } from "./hello.js";

@@ -1,4 +1,5 @@
-import { checkWaitOptions, timeoutError, type WaitOptions } from "@ipc/core";
+import { type WaitOptions } from "@ipc/core";
+import { checkWaitOptions, timeoutError } from "@ipc/core/transport";
 import { futexNotify, futexWait, futexWaitAsync } from "./futex.js";
 
 /** One look at a shared primitive: done with `value`, or sleep while the word still reads `expected`. */

@@ -1,5 +1,6 @@
 import { constants } from "node:os";
-import { abortedError, checkWaitOptions, IpcError, IpcErrorCode, type WaitOptions } from "@ipc/core";
+import { IpcError, IpcErrorCode, type WaitOptions } from "@ipc/core";
+import { abortedError, checkWaitOptions } from "@ipc/core/transport";
 import { type NativeShm, nativeShm } from "./native.js";
 
 /** How a futex wait ended, as `Atomics.wait` reports it. */

@@ -1,4 +1,5 @@
-import { IpcError, processAlive, processStartTime, type WaitOptions } from "@ipc/core";
+import { IpcError, type WaitOptions } from "@ipc/core";
+import { processAlive, processStartTime } from "@ipc/core/transport";
 import { blockUntil, type Step, type WaitWord, waitUntil, wakeSleepers } from "./blocking.js";
 import { ShmErrorCode } from "./errors.js";
 import { wordsAt } from "./words.js";

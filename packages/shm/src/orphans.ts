@@ -1,6 +1,6 @@
 import { randomBytes } from "node:crypto";
 import { readdirSync } from "node:fs";
-import { processAlive } from "@ipc/core";
+import { processAlive } from "@ipc/core/transport";
 import { segmentName, unlinkSegment } from "./segment.js";
 
 /**

@@ -1,4 +1,5 @@
-import { type Codec, decodeWith, encodeWith, IpcError, IpcErrorCode, json } from "@ipc/core";
+import { type Codec, IpcError, IpcErrorCode, json } from "@ipc/core";
+import { decodeWith, encodeWith } from "@ipc/core/transport";
 import { ShmErrorCode } from "./errors.js";
 import { type LockGuard, SharedLock } from "./lock.js";
 import type { AnonymousSegment, Segment } from "./segment.js";

@@ -1,13 +1,5 @@
-import {
-  BaseChannel,
-  type BaseChannelOptions,
-  checkFrameSize,
-  IpcError,
-  IpcErrorCode,
-  MAX_SHORT_FRAME_PAYLOAD_BYTES,
-  processAlive,
-  toIpcError,
-} from "@ipc/core";
+import { IpcError, IpcErrorCode } from "@ipc/core";
+import { BaseChannel, type BaseChannelOptions, checkFrameSize, MAX_SHORT_FRAME_PAYLOAD_BYTES, processAlive, toIpcError } from "@ipc/core/transport";
 import { ShmErrorCode } from "./errors.js";
 import { futexNotify, futexWaitAsync } from "./futex.js";
 import {

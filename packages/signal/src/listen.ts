@@ -1,4 +1,5 @@
-import { cancellableWait, type WaitOptions } from "@ipc/core";
+import { type WaitOptions } from "@ipc/core";
+import { cancellableWait } from "@ipc/core/transport";
 import { type ListenOptions, listenableSignal, type SignalName } from "./signal-names.js";
 
 /** Stops a handler; also `using`-disposable. Calling it again does nothing. */

@@ -1,5 +1,6 @@
 import type { ChildProcess } from "node:child_process";
-import { IpcError, processAlive, toIpcError } from "@ipc/core";
+import { IpcError } from "@ipc/core";
+import { processAlive, toIpcError } from "@ipc/core/transport";
 import { SignalErrorCode } from "./errors.js";
 import { type SignalName, signalName, signalNumber } from "./signal-names.js";
 

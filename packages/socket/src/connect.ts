@@ -1,14 +1,7 @@
 import { connect as netConnect, type Socket } from "node:net";
 import { type ConnectionOptions, connect as tlsConnect } from "node:tls";
-import {
-  authenticateStream,
-  type Channel,
-  type ChannelOptions,
-  cancellableWait,
-  createStreamChannel,
-  IpcError,
-  type WaitOptions,
-} from "@ipc/core";
+import { type Channel, type ChannelOptions, createStreamChannel, IpcError, type WaitOptions } from "@ipc/core";
+import { authenticateStream, cancellableWait } from "@ipc/core/transport";
 import { nodePath, parseAddress, type SocketAddress } from "./address.js";
 import { SocketErrorCode } from "./errors.js";
 

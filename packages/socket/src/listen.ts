@@ -1,20 +1,7 @@
 import { createServer, type Server, type Socket } from "node:net";
 import { createServer as createTlsServer, type TlsOptions } from "node:tls";
-import {
-  authenticateStream,
-  type Channel,
-  type ChannelOptions,
-  cancellableWait,
-  createStreamChannel,
-  type IpcError,
-  IpcError as IpcErrorClass,
-  IpcErrorCode,
-  type Listener,
-  type SendOptions,
-  toIpcError,
-  type WaitOptions,
-  type WaitSettlers,
-} from "@ipc/core";
+import { type Channel, type ChannelOptions, createStreamChannel, type IpcError, IpcError as IpcErrorClass, IpcErrorCode, type Listener, type SendOptions, type WaitOptions } from "@ipc/core";
+import { authenticateStream, cancellableWait, toIpcError, type WaitSettlers } from "@ipc/core/transport";
 import { formatAddress, nodePath, parseAddress, type SocketAddress } from "./address.js";
 import { SocketErrorCode } from "./errors.js";
 import { DEFAULT_SOCKET_MODE, listenOnUnixPath } from "./unix-socket-file.js";

@@ -1,18 +1,5 @@
-import {
-  type Channel,
-  type ChannelState,
-  type CloseInfo,
-  type CloseOptions,
-  cancellableWait,
-  checkWaitOptions,
-  IpcError,
-  IpcErrorCode,
-  isIpcError,
-  type ReceiveOptions,
-  receiveIterator,
-  type SendOptions,
-  type WaitSettlers,
-} from "@ipc/core";
+import { type Channel, type ChannelState, type CloseInfo, type CloseOptions, IpcError, IpcErrorCode, isIpcError, type ReceiveOptions, type SendOptions } from "@ipc/core";
+import { cancellableWait, checkWaitOptions, receiveIterator, type WaitSettlers } from "@ipc/core/transport";
 import { type ConnectOptions, connect } from "./connect.js";
 import { SocketErrorCode } from "./errors.js";
 
