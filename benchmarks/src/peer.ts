@@ -4,8 +4,8 @@
 
 import { once } from "node:events";
 import { connect } from "node:net";
-import { openFifoPair } from "@ipc/fifo";
-import { openParentPipe } from "@ipc/pipe";
+import { openFifoChannel } from "@ipc/fifo";
+import { openParentChannel } from "@ipc/pipe";
 import { openShmChannel } from "@ipc/shm";
 import { connect as connectSocket } from "@ipc/socket";
 import type { Link } from "./link.js";
@@ -19,10 +19,10 @@ const count = warmUp! + timed!;
 async function open(): Promise<Link> {
   switch (mechanism.transport) {
     case "ipc-pipe":
-      return mechanism.link({ channel: openParentPipe(0, { codecs: [mechanism.codec] }) });
+      return mechanism.link({ channel: openParentChannel(0, { codecs: [mechanism.codec] }) });
     case "ipc-fifo": {
       const [toPeer, toParent] = address!.split(",") as [string, string];
-      return mechanism.link({ channel: await openFifoPair(toPeer, toParent, { codec: mechanism.codec! }) });
+      return mechanism.link({ channel: await openFifoChannel(toPeer, toParent, { codec: mechanism.codec! }) });
     }
     case "ipc-shm": {
       const options = { codec: mechanism.codec!, spinMicroseconds: mechanism.spinMicroseconds };

@@ -8,7 +8,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { bytes } from "@ipc/core";
-import { createFifo, openFifoPair } from "@ipc/fifo";
+import { createFifo, openFifoChannel } from "@ipc/fifo";
 import { forkWithPipes } from "@ipc/pipe";
 import { createShmChannel } from "@ipc/shm";
 import { onSignal, sendSignal } from "@ipc/signal";
@@ -93,7 +93,7 @@ async function startPeer(
     const toParent = join(workDir, `${mechanism.id}-${sessionNumber}-to-parent.fifo`);
     await Promise.all([createFifo(toPeer), createFifo(toParent)]);
     const child = spawn(process.execPath, [...args, `${toPeer},${toParent}`], { stdio: "inherit" });
-    const channel = await openFifoPair(toParent, toPeer, { codec: mechanism.codec!, timeout: 30_000 });
+    const channel = await openFifoChannel(toParent, toPeer, { codec: mechanism.codec!, timeout: 30_000 });
     session = { child, link: mechanism.link({ channel }) };
   } else if (mechanism.transport === "ipc-shm") {
     const options = { codec: mechanism.codec!, spinMicroseconds: mechanism.spinMicroseconds };

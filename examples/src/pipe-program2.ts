@@ -1,15 +1,15 @@
 // The tutorial's program 2, anew: multiprocessing.Pipe() one-way (the sender) and two-way (the talker).
-import { forkWithPipes, openParentPipe } from "@ipc/pipe";
+import { forkWithPipes, openParentChannel } from "@ipc/pipe";
 
 const role = process.argv[2];
 if (role === "sender") {
   // One-way: the child can only send.
-  const pipe = openParentPipe<string>(0);
+  const pipe = openParentChannel<string>(0);
   await pipe.send("i,am a child(sender)");
   await pipe.close();
 } else if (role === "talker") {
   // Two-way: the child sends, then waits for the parent's reply.
-  const pipe = openParentPipe<string>(0);
+  const pipe = openParentChannel<string>(0);
   await pipe.send("i,am a child(talker)"); // child -> parent
   const reply = await pipe.receive(); // parent -> child
   console.log(`msg from parent: ${reply}`);

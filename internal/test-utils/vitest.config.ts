@@ -1,11 +1,3 @@
-import { defineProject } from "vitest/config";
+import { packageProject } from "../../vitest.base.js";
 
-export default defineProject({
-  ssr: { resolve: { conditions: ["@ipc/source"] } },
-  test: {
-    name: "@ipc-internal/test-utils",
-    include: ["test/**/*.test.ts"],
-    setupFiles: ["./src/leak-check.ts"],
-    testTimeout: 30_000,
-  },
-});
+export default packageProject("@ipc-internal/test-utils", "./src/leak-check.ts");

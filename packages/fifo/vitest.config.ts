@@ -1,12 +1,3 @@
-import { defineProject } from "vitest/config";
+import { packageProject } from "../../vitest.base.js";
 
-export default defineProject({
-  ssr: { resolve: { conditions: ["@ipc/source"] } },
-  test: {
-    name: "@ipc/fifo",
-    include: ["test/**/*.test.ts"],
-    setupFiles: ["@ipc-internal/test-utils/leak-check"],
-    testTimeout: 30_000,
-    hookTimeout: 30_000,
-  },
-});
+export default packageProject("@ipc/fifo");

@@ -1,5 +1,7 @@
 export type { CodecName } from "./codecs.js";
 export { CODECS, codecByName } from "./codecs.js";
+export type { ListenerSubject } from "./listener.js";
+export { describeListenerConformance } from "./listener.js";
 export type { RemoteCloseInfo, RemoteEnd, TakeResult } from "./remote.js";
 export type { ControlReply, ControlRequest } from "./remote-host.js";
 export { hostRemoteEnd } from "./remote-host.js";
@@ -11,6 +13,7 @@ export type {
   ConformancePair,
   ConformanceSubject,
   Flow,
+  LocalEnd,
   PairOptions,
 } from "./subject.js";
 export { describeConformance } from "./suite.js";

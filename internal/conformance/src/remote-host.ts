@@ -1,6 +1,6 @@
-import type { Channel } from "@ipc/core";
 import type { RemoteEnd } from "./remote.js";
 import { serveChannel } from "./serve-channel.js";
+import type { LocalEnd } from "./subject.js";
 
 /** A control request from the suite to a peer process. */
 export interface ControlRequest {
@@ -21,10 +21,7 @@ export interface ControlReply {
  * Runs in a peer process started with an IPC control channel (`stdio: [..., "ipc"]`, advanced
  * serialization): serves the suite's requests on `channel` until the parent disconnects, then exits.
  */
-export function hostRemoteEnd(
-  channel: Channel<unknown>,
-  writeRaw?: (bytes: Uint8Array) => Promise<void>,
-): void {
+export function hostRemoteEnd(channel: LocalEnd, writeRaw?: (bytes: Uint8Array) => Promise<void>): void {
   if (process.send === undefined) throw new Error("hostRemoteEnd needs an IPC control channel to its parent");
   const remote = serveChannel(channel, writeRaw);
   process.on("message", (request: ControlRequest) => {

@@ -1,10 +1,9 @@
 import type { ChildProcess } from "node:child_process";
 import { once } from "node:events";
-import type { Channel } from "@ipc/core";
 import type { Peer } from "@ipc-internal/test-utils";
 import type { RemoteEnd } from "./remote.js";
 import type { ControlReply, ControlRequest } from "./remote-host.js";
-import type { ConformancePair } from "./subject.js";
+import type { ConformancePair, LocalEnd } from "./subject.js";
 
 /** An error the peer process reported, with the `IpcError` code it carried. */
 export class RemoteError extends Error {
@@ -76,7 +75,7 @@ export interface PeerPairOptions {
  * says it is ready: `killRemote` SIGKILLs it, `dispose` closes this side and then stops it.
  */
 export async function pairWithPeer(
-  local: Channel<unknown>,
+  local: LocalEnd,
   peer: Peer,
   options: PeerPairOptions,
 ): Promise<ConformancePair> {

@@ -1,11 +1,11 @@
 import { type Channel, isIpcError } from "@ipc/core";
 import type { RemoteCloseInfo, RemoteEnd, TakeResult } from "./remote.js";
+import type { LocalEnd } from "./subject.js";
 
-/** A {@link RemoteEnd} that drives `channel` directly, in the process that holds it. */
-export function serveChannel(
-  channel: Channel<unknown>,
-  writeRaw?: (bytes: Uint8Array) => Promise<void>,
-): RemoteEnd {
+/** A {@link RemoteEnd} that drives `end` directly, in the process that holds it. */
+export function serveChannel(end: LocalEnd, writeRaw?: (bytes: Uint8Array) => Promise<void>): RemoteEnd {
+  // The suite only calls what the end's flow allows; a one-way end rejects the rest itself.
+  const channel = end as Channel<unknown>;
   const remote: RemoteEnd = {
     async send(messages) {
       for (const message of messages) await channel.send(message);

@@ -1,4 +1,4 @@
-import type { Channel } from "@ipc/core";
+import type { Channel, Receiver, Sender } from "@ipc/core";
 import type { CodecName } from "./codecs.js";
 import type { RemoteEnd } from "./remote.js";
 
@@ -10,6 +10,15 @@ export interface ConformanceCapabilities {
   raw: boolean;
   /** The far end lives in another process, which `ConformancePair.killRemote` can kill: peer-death checks apply. */
   crossProcess: boolean;
+  /** One-way subjects: the flows they open (only those checks run). @default both flows */
+  flows?: readonly ("local-to-remote" | "remote-to-local")[];
+  /**
+   * The local end outlives its peer (a persistent receiver, a reconnecting client): when the remote
+   * closes or dies, the local end carries on with the next peer (`ConformancePair.nextRemote`) and only a
+   * local `close()` (or a protocol error) ends it. Checks that expect the local end to end with its peer
+   * are replaced by the survival checks.
+   */
+  survivesPeer?: boolean;
 }
 
 /** Which way messages must flow in a pair (`"both"` only for duplex subjects). */
@@ -24,12 +33,17 @@ export interface PairOptions {
   localMaxFrameSize?: number;
 }
 
+/** Any local end a subject may hand the suite: a duplex channel, or one-way ends for one-way subjects. */
+export type LocalEnd = Channel<unknown> | Sender<unknown> | Receiver<unknown>;
+
 /** Two connected ends: `local` in the test's process, `remote` driven through {@link RemoteEnd}. */
-export interface ConformancePair {
-  local: Channel<unknown>;
+export interface ConformancePair<L extends LocalEnd = LocalEnd> {
+  local: L;
   remote: RemoteEnd;
   /** Cross-process subjects: SIGKILLs the far end's process and resolves once it has exited. */
   killRemote?(): Promise<void>;
+  /** Subjects that survive their peer: after the remote closed or was killed, the far end the local end talks to next. */
+  nextRemote?(): Promise<RemoteEnd>;
   /** Closes both ends and stops any peer process; safe to call more than once. */
   dispose(): Promise<void>;
 }
@@ -38,5 +52,6 @@ export interface ConformancePair {
 export interface ConformanceSubject {
   name: string;
   capabilities: ConformanceCapabilities;
+  /** A sender for `"local-to-remote"`, a receiver for `"remote-to-local"`, a channel for `"both"`. */
   open(options: PairOptions): Promise<ConformancePair>;
 }

@@ -13,8 +13,10 @@ import { receiveIterator } from "./receive-iterator.js";
 
 /**
  * One duplex channel from two one-way ends (two FIFOs, two pipes): `send` goes to `sender`, `receive` and
- * iteration come from `receiver`. The conversation ends with either half: when one closes (or fails),
- * the other is closed too, and `closed` settles with the story of the half that ended first.
+ * iteration come from `receiver`. When the receiving half ends, the sending half is closed too (after
+ * flushing); when the sending half fails, sends fail while messages still arriving can be received.
+ * `closed` settles once both halves are closed, with the receiving half's story when it ended by itself
+ * (it alone can tell a clean end from a cut one), else the sending half's.
  */
 export function joinChannels<T>(receiver: Receiver<T>, sender: Sender<T>): Channel<T> {
   return new JoinedChannel(receiver, sender);
@@ -28,14 +30,19 @@ class JoinedChannel<T> extends ClosableEnd implements Channel<T> {
     super();
     this.#receiver = receiver;
     this.#sender = sender;
-    let first: CloseInfo | undefined;
-    const endsWith = (half: Receiver<T> | Sender<T>, other: Receiver<T> | Sender<T>) =>
-      half.closed.then(async (info) => {
-        first ??= info;
-        // A half that already ended keeps what it buffered: closing it locally would drop that.
-        if (other.state === "open") await other.close();
-      });
-    void Promise.all([endsWith(receiver, sender), endsWith(sender, receiver)]).then(() => this.ended(first!));
+    const story: { received?: CloseInfo; sent?: CloseInfo } = {};
+    const receiving = receiver.closed.then(async (info) => {
+      story.received = info;
+      // A half that already ended keeps what it buffered: closing it locally would drop that.
+      if (sender.state === "open") await sender.close();
+    });
+    const sending = sender.closed.then((info) => {
+      story.sent = info;
+    });
+    void Promise.all([receiving, sending]).then(() => {
+      const { received, sent } = story as Required<typeof story>;
+      this.ended(received.initiator !== "local" ? received : sent);
+    });
   }
 
   send(message: T, options?: SendOptions): Promise<void> {

@@ -1,6 +1,7 @@
 import { execFile } from "node:child_process";
 import { constants } from "node:fs";
-import { access, lstat, unlink } from "node:fs/promises";
+import { lstatSync, unlinkSync } from "node:fs";
+import { access, lstat } from "node:fs/promises";
 import { dirname } from "node:path";
 import { IpcError } from "@ipc/core";
 import { toIpcError } from "@ipc/core/transport";
@@ -76,12 +77,16 @@ export async function createFifo(path: string, options: CreateFifoOptions = {}):
   throw toIpcError(failure ?? new Error("mkfifo did not create it"), `mkfifo ${path}`);
 }
 
-/** Removes the FIFO at `path` if it is one; never removes anything else. */
-export async function removeFifo(path: string): Promise<void> {
-  const stat = await lstat(path).catch(() => undefined);
-  if (stat?.isFIFO()) await unlink(path).catch(() => undefined);
+/** Removes the name of the FIFO at `path` if it is one (never anything else); processes that have it open keep using it. */
+export function unlinkFifo(path: string): void {
+  try {
+    if (lstatSync(path).isFIFO()) unlinkSync(path);
+  } catch {
+    // Gone already: the goal is met.
+  }
 }
 
+/** `ERR_IPC_FIFO_NOT_A_FIFO` for `path`, which is `what`. */
 export function notAFifo(path: string, what: string): IpcError {
   return new IpcError(
     FifoErrorCode.NOT_A_FIFO,

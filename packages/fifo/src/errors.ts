@@ -13,4 +13,4 @@ export const FifoErrorCode = {
 } as const;
 
 /** A code defined by @ipc/fifo. */
-export type FifoErrorCodeString = (typeof FifoErrorCode)[keyof typeof FifoErrorCode];
+export type FifoErrorCode = (typeof FifoErrorCode)[keyof typeof FifoErrorCode];

@@ -1,12 +1,10 @@
 export type { CreateFifoOptions } from "./create-fifo.js";
-export { createFifo, DEFAULT_FIFO_MODE, removeFifo } from "./create-fifo.js";
-export type { FifoErrorCodeString } from "./errors.js";
+export { createFifo, DEFAULT_FIFO_MODE, unlinkFifo } from "./create-fifo.js";
 export { FifoErrorCode } from "./errors.js";
 export type {
+  OpenFifoChannelOptions,
   OpenFifoOptions,
-  OpenFifoPairOptions,
-  OpenFifoReaderOptions,
-  OpenFifoWriterOptions,
+  OpenFifoReceiverOptions,
+  OpenFifoSenderOptions,
 } from "./open-fifo.js";
-export { openFifoPair, openFifoReader, openFifoWriter, PIPE_BUF_BYTES } from "./open-fifo.js";
-export { ServingFifoReader } from "./serving-reader.js";
+export { openFifoChannel, openFifoReceiver, openFifoSender, PIPE_BUF_BYTES } from "./open-fifo.js";

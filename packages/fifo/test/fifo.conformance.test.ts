@@ -1,49 +1,87 @@
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import type { Channel } from "@ipc/core";
-import { createFifo, openFifoPair, openFifoReader, openFifoWriter } from "@ipc/fifo";
+import { createFifo, openFifoChannel, openFifoReceiver, openFifoSender } from "@ipc/fifo";
 import {
   type ConformanceSubject,
   codecByName,
   describeConformance,
+  type LocalEnd,
   pairWithPeer,
+  remoteEndInProcess,
+  waitForRemoteReady,
 } from "@ipc-internal/conformance";
-import { createTempDir, spawnPeer } from "@ipc-internal/test-utils";
+import { createTempDir, type Peer, spawnPeer } from "@ipc-internal/test-utils";
 
 const PEER = fileURLToPath(new URL("./fixtures/fifo-peer.ts", import.meta.url));
 const IPC_STDIO = ["ignore", "inherit", "inherit", "ipc"] as const;
 
-// The peer finds the FIFOs by path only: nothing is inherited, as between unrelated processes.
-const oneWay: ConformanceSubject = {
-  name: "@ipc/fifo one-way FIFO between two processes",
-  capabilities: { duplex: false, raw: true, crossProcess: true },
-  async open({ flow, localCodec, remoteCodec, localMaxFrameSize }) {
-    const path = join(createTempDir(), "one-way.fifo");
-    await createFifo(path);
-    const outbound = flow === "local-to-remote";
-    let local: Channel<unknown>;
-    let peer: ReturnType<typeof spawnPeer>;
-    const options = { codec: codecByName(localCodec), maxFrameSize: localMaxFrameSize };
-    if (outbound) {
-      peer = spawnPeer(PEER, { args: ["reader", path, remoteCodec], stdio: [...IPC_STDIO] });
-      local = (await openFifoWriter(path, { ...options, timeout: 20_000 })) as Channel<unknown>;
-    } else {
-      local = (await openFifoReader(path, options)) as Channel<unknown>;
-      peer = spawnPeer(PEER, { args: ["writer", path, remoteCodec], stdio: [...IPC_STDIO] });
-    }
-    return pairWithPeer(local, peer, { raw: !outbound });
-  },
-};
+/**
+ * One FIFO between this process and a peer that finds it by path only (nothing is inherited, as between
+ * unrelated processes). `persistent`: the local receiver serves writer after writer; `owned`: the local
+ * end creates the FIFO itself (`create: true`) and removes it as it closes.
+ */
+function oneWay(name: string, mode: { persistent?: boolean; owned?: boolean } = {}): ConformanceSubject {
+  const receiverOnly = mode.persistent === true || mode.owned === true;
+  return {
+    name,
+    capabilities: {
+      duplex: false,
+      raw: true,
+      crossProcess: true,
+      ...(receiverOnly ? { flows: ["remote-to-local"] as const } : {}),
+      survivesPeer: mode.persistent === true,
+    },
+    async open({ flow, localCodec, remoteCodec, localMaxFrameSize }) {
+      const path = join(createTempDir(), "one-way.fifo");
+      if (!mode.owned) await createFifo(path);
+      const options = {
+        codec: codecByName(localCodec),
+        maxFrameSize: localMaxFrameSize,
+        create: mode.owned === true,
+      };
+      let local: LocalEnd;
+      let peer: Peer;
+      if (flow === "local-to-remote") {
+        peer = spawnPeer(PEER, { args: ["reader", path, remoteCodec], stdio: [...IPC_STDIO] });
+        local = await openFifoSender(path, { ...options, timeout: 20_000 });
+      } else {
+        local = await openFifoReceiver(path, { ...options, persistent: mode.persistent === true });
+        peer = spawnPeer(PEER, { args: ["writer", path, remoteCodec], stdio: [...IPC_STDIO] });
+      }
+      const pair = await pairWithPeer(local, peer, { raw: flow !== "local-to-remote" });
+      if (!mode.persistent) return pair;
+      // The next writer is a new process that opens the FIFO by path, as a writer's successor would.
+      let current = peer;
+      return {
+        ...pair,
+        async killRemote() {
+          current.child.kill("SIGKILL");
+          await current.exited;
+        },
+        async nextRemote() {
+          await current.stop();
+          current = spawnPeer(PEER, { args: ["writer", path, remoteCodec], stdio: [...IPC_STDIO] });
+          await waitForRemoteReady(current.child);
+          return remoteEndInProcess(current.child, true);
+        },
+        async dispose() {
+          await pair.dispose();
+          await current.stop();
+        },
+      };
+    },
+  };
+}
 
 const pair: ConformanceSubject = {
-  name: "@ipc/fifo duplex pair of FIFOs between two processes",
+  name: "@ipc/fifo channel over two FIFOs between two processes",
   capabilities: { duplex: true, raw: false, crossProcess: true },
   async open({ localCodec, remoteCodec, localMaxFrameSize }) {
     const dir = createTempDir();
     const [ours, theirs] = [join(dir, "to-us.fifo"), join(dir, "to-them.fifo")];
     await Promise.all([createFifo(ours), createFifo(theirs)]);
     const peer = spawnPeer(PEER, { args: ["pair", ours, theirs, remoteCodec], stdio: [...IPC_STDIO] });
-    const local = await openFifoPair(ours, theirs, {
+    const local = await openFifoChannel(ours, theirs, {
       codec: codecByName(localCodec),
       maxFrameSize: localMaxFrameSize,
       timeout: 20_000,
@@ -52,5 +90,7 @@ const pair: ConformanceSubject = {
   },
 };
 
-describeConformance(oneWay);
+describeConformance(oneWay("@ipc/fifo one-way FIFO between two processes"));
+describeConformance(oneWay("@ipc/fifo receiver that created its FIFO (create: true)", { owned: true }));
+describeConformance(oneWay("@ipc/fifo persistent receiver", { persistent: true }));
 describeConformance(pair);

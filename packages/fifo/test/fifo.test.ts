@@ -16,9 +16,9 @@ import { bytes, type IpcError, IpcErrorCode } from "@ipc/core";
 import {
   createFifo,
   FifoErrorCode,
-  openFifoPair,
-  openFifoReader,
-  openFifoWriter,
+  openFifoChannel,
+  openFifoReceiver,
+  openFifoSender,
   PIPE_BUF_BYTES,
 } from "@ipc/fifo";
 import {
@@ -50,8 +50,8 @@ describe("creating FIFOs", () => {
     await expect(createFifo(file, { exclusive: false })).rejects.toMatchObject({
       code: FifoErrorCode.NOT_A_FIFO,
     });
-    await expect(openFifoReader(file)).rejects.toMatchObject({ code: FifoErrorCode.NOT_A_FIFO, path: file });
-    await expect(openFifoWriter(file, { wait: false })).rejects.toMatchObject({
+    await expect(openFifoReceiver(file)).rejects.toMatchObject({ code: FifoErrorCode.NOT_A_FIFO, path: file });
+    await expect(openFifoSender(file, { wait: false })).rejects.toMatchObject({
       code: FifoErrorCode.NOT_A_FIFO,
     });
     mkdirSync(join(dir, "sub"));
@@ -61,18 +61,18 @@ describe("creating FIFOs", () => {
     await expect(createFifo(join(dir, "missing", "x.fifo"))).rejects.toMatchObject({
       code: FifoErrorCode.NOT_FOUND,
     });
-    await expect(openFifoReader(join(dir, "nope.fifo"))).rejects.toMatchObject({
+    await expect(openFifoReceiver(join(dir, "nope.fifo"))).rejects.toMatchObject({
       code: FifoErrorCode.NOT_FOUND,
     });
   });
 
   it("removes a FIFO its opener created when it closes, and keeps it on request", async () => {
     const dir = createTempDir();
-    const reader = await openFifoReader(join(dir, "owned.fifo"), { create: true });
+    const reader = await openFifoReceiver(join(dir, "owned.fifo"), { create: true });
     expect(existsSync(join(dir, "owned.fifo"))).toBe(true);
     await reader.close();
     expect(existsSync(join(dir, "owned.fifo"))).toBe(false);
-    const kept = await openFifoReader(join(dir, "kept.fifo"), { create: true, keep: true });
+    const kept = await openFifoReceiver(join(dir, "kept.fifo"), { create: true, unlink: "never" });
     await kept.close();
     expect(statSync(join(dir, "kept.fifo")).isFIFO()).toBe(true);
   });
@@ -127,7 +127,7 @@ describe("opening without blocking", () => {
     const controller = new AbortController();
     let settled = 0;
     const writers = paths.map((path) =>
-      openFifoWriter(path, { signal: controller.signal }).finally(() => {
+      openFifoSender(path, { signal: controller.signal }).finally(() => {
         settled += 1;
       }),
     );
@@ -142,12 +142,12 @@ describe("opening without blocking", () => {
   it("fails a writer at once with ERR_IPC_FIFO_NO_READER when asked not to wait", async () => {
     const path = join(createTempDir(), "lonely.fifo");
     await createFifo(path);
-    await expect(openFifoWriter(path, { wait: false })).rejects.toMatchObject({
+    await expect(openFifoSender(path, { wait: false })).rejects.toMatchObject({
       code: FifoErrorCode.NO_READER,
       errno: "ENXIO",
       path,
     });
-    await expect(openFifoWriter(path, { timeout: 100 })).rejects.toMatchObject({
+    await expect(openFifoSender(path, { timeout: 100 })).rejects.toMatchObject({
       code: IpcErrorCode.TIMEOUT,
     });
   });
@@ -155,9 +155,9 @@ describe("opening without blocking", () => {
   it("connects a writer that was waiting as soon as a reader opens", async () => {
     const path = join(createTempDir(), "late-reader.fifo");
     await createFifo(path);
-    const writer = openFifoWriter(path, { timeout: 10_000 });
+    const writer = openFifoSender(path, { timeout: 10_000 });
     await new Promise((resolve) => setTimeout(resolve, 100));
-    const reader = await openFifoReader(path);
+    const reader = await openFifoReceiver(path);
     await (await writer).send("finally");
     expect(await reader.receive({ timeout: 5000 })).toBe("finally");
     await (await writer).close();
@@ -169,9 +169,9 @@ describe("many writers", () => {
   it("serves writers one after another with a persistent reader", async () => {
     const path = join(createTempDir(), "serve.fifo");
     await createFifo(path);
-    const reader = await openFifoReader(path, { persistent: true });
+    const reader = await openFifoReceiver(path, { persistent: true });
     for (let round = 0; round < 3; round += 1) {
-      const writer = await openFifoWriter(path, { timeout: 10_000 });
+      const writer = await openFifoSender(path, { timeout: 10_000 });
       await writer.send({ round });
       await writer.close();
       expect(await reader.receive({ timeout: 5000 })).toEqual({ round });
@@ -182,7 +182,7 @@ describe("many writers", () => {
   it("never interleaves messages from 4 concurrent shared writers (processes)", async () => {
     const path = join(createTempDir(), "shared.fifo");
     await createFifo(path);
-    const reader = await openFifoReader(path, { persistent: true });
+    const reader = await openFifoReceiver(path, { persistent: true });
     const writers = [0, 1, 2, 3].map((id) =>
       spawnPeer(fixture("shared-writer.ts"), { args: [path, String(id), "300"] }),
     );
@@ -204,8 +204,8 @@ describe("many writers", () => {
   it("refuses a message too large to be atomic on a shared writer, sending nothing", async () => {
     const path = join(createTempDir(), "atomic.fifo");
     await createFifo(path);
-    const reader = await openFifoReader(path, { codec: bytes });
-    const writer = await openFifoWriter(path, { shared: true, codec: bytes });
+    const reader = await openFifoReceiver(path, { codec: bytes });
+    const writer = await openFifoSender(path, { shared: true, codec: bytes });
     await expect(writer.send(new Uint8Array(PIPE_BUF_BYTES))).rejects.toMatchObject({
       code: IpcErrorCode.FRAME_TOO_LARGE,
     });
@@ -219,7 +219,7 @@ describe("many writers", () => {
     const path = join(createTempDir(), "killed.fifo");
     await createFifo(path);
     const gone: IpcError[] = [];
-    const reader = await openFifoReader<Uint8Array>(path, {
+    const reader = await openFifoReceiver<Uint8Array>(path, {
       persistent: true,
       codec: bytes,
       onWriterGone: (error) => gone.push(error),
@@ -232,7 +232,7 @@ describe("many writers", () => {
     await new Promise((resolve) => killed.child.once("message", resolve));
     killed.child.kill("SIGKILL");
     await killed.exited;
-    const writer = await openFifoWriter<Uint8Array>(path, { codec: bytes, timeout: 10_000 });
+    const writer = await openFifoSender<Uint8Array>(path, { codec: bytes, timeout: 10_000 });
     await writer.send(Uint8Array.of(42));
     expect(await reader.receive({ timeout: 10_000 })).toEqual(Uint8Array.of(42));
     expect(gone.map((error) => error.code)).toEqual([IpcErrorCode.PEER_GONE]);
@@ -248,7 +248,7 @@ describe("Python 3.11 over FIFOs with only os.open/os.read/os.write", () => {
     await Promise.all([createFifo(requests), createFifo(replies)]);
     const python = spawn("python3", [fixture("python_fifo.py"), requests, replies], { stdio: "inherit" });
     const peer = trackChild(python);
-    const channel = await openFifoPair(replies, requests, { timeout: 10_000 });
+    const channel = await openFifoChannel(replies, requests, { timeout: 10_000 });
     for (const request of [{ n: 1 }, { text: "héllo", list: [1, 2] }]) {
       await channel.send(request);
       expect(await channel.receive({ timeout: 10_000 })).toEqual({ echo: request, from: "python" });

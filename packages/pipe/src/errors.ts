@@ -11,4 +11,4 @@ export const PipeErrorCode = {
 } as const;
 
 /** A code defined by @ipc/pipe. */
-export type PipeErrorCodeString = (typeof PipeErrorCode)[keyof typeof PipeErrorCode];
+export type PipeErrorCode = (typeof PipeErrorCode)[keyof typeof PipeErrorCode];

@@ -1,12 +1,11 @@
 export type { ChildExit } from "./child-exit.js";
-export { childLife, describeExit, isAbnormal, peerGoneError } from "./child-exit.js";
-export type { PipeErrorCodeString } from "./errors.js";
 export { PipeErrorCode } from "./errors.js";
 export { DEFAULT_START_TIMEOUT_MS } from "./hello.js";
-export type { OpenParentPipesOptions } from "./parent-pipes.js";
-export { openParentPipe, openParentPipes, openParentStream } from "./parent-pipes.js";
-export type { PipeDirection, PipeOptions } from "./pipe-spec.js";
+export type { OpenParentChannelOptions, OpenParentChannelsOptions } from "./parent-pipes.js";
+export { openParentChannel, openParentChannels, openParentStream } from "./parent-pipes.js";
+export type { PipeOptions } from "./pipe-spec.js";
 export { FIRST_PIPE_FD, FIRST_PIPE_FD_ENV, PIPES_ENV } from "./pipe-spec.js";
-export { DEFAULT_STOP_TIMEOUT_MS, PipedChild } from "./piped-child.js";
-export type { SpawnWithPipesOptions } from "./spawn.js";
+export type { PipedChild } from "./piped-child.js";
+export { DEFAULT_STOP_TIMEOUT_MS } from "./piped-child.js";
+export type { ForkWithPipesOptions, SpawnWithPipesOptions } from "./spawn.js";
 export { forkWithPipes, spawnWithPipes } from "./spawn.js";

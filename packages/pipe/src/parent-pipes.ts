@@ -1,16 +1,19 @@
 import { fstatSync } from "node:fs";
 import { Socket } from "node:net";
-import { type Channel, type Codec, createStreamChannel, IpcError } from "@ipc/core";
+import { type Channel, type ChannelOptions, type Codec, createStreamChannel, IpcError } from "@ipc/core";
 import { encodeFrameHeader } from "@ipc/core/transport";
 import { PipeErrorCode } from "./errors.js";
 import { HELLO_PAYLOAD } from "./hello.js";
 import { builtInCodec, type ChildPipeEntry, decodePipesEnv, HELLO_ENV, PIPES_ENV } from "./pipe-spec.js";
 
-/** Options for {@link openParentPipes} and {@link openParentPipe}. */
-export interface OpenParentPipesOptions {
+/** Options for {@link openParentChannels}: the child ends' channel options (`codec` is the parent's), and more. */
+export interface OpenParentChannelsOptions extends Omit<ChannelOptions<unknown>, "codec"> {
   /** Codecs by pipe index, for pipes whose parent uses a codec that is not built in (msgpack, custom). */
   codecs?: readonly (Codec<unknown> | undefined)[];
 }
+
+/** Options for {@link openParentChannel}. */
+export interface OpenParentChannelOptions extends OpenParentChannelsOptions {}
 
 let opened:
   | { entries: ChildPipeEntry[]; sockets: Socket[]; channels: (Channel<unknown> | undefined)[] }
@@ -22,7 +25,7 @@ let opened:
  * side or dies.
  * @throws `ERR_IPC_PIPE_NO_PARENT`, `ERR_IPC_PIPE_NOT_A_PIPE`, `ERR_IPC_INVALID_ARGUMENT` (unknown codec)
  */
-export function openParentPipes(options: OpenParentPipesOptions = {}): (Channel<unknown> | undefined)[] {
+export function openParentChannels(options: OpenParentChannelsOptions = {}): (Channel<unknown> | undefined)[] {
   if (opened) return opened.channels;
   const entries = decodePipesEnv(process.env[PIPES_ENV]);
   for (const entry of entries) checkIsPipe(entry.fd);
@@ -48,15 +51,20 @@ export function openParentPipes(options: OpenParentPipesOptions = {}): (Channel<
         `pipe ${index} uses a codec that is not built in (${entry.codec}); pass it in options.codecs[${index}]`,
       );
     }
-    return createStreamChannel(sockets[index]!, { codec, direction: entry.direction });
+    return createStreamChannel(sockets[index]!, {
+      codec,
+      direction: entry.direction,
+      maxFrameSize: options.maxFrameSize,
+      receiveHighWaterMark: options.receiveHighWaterMark,
+    });
   });
   opened = { entries, sockets, channels };
   return channels;
 }
 
-/** In a child started with pipes: the channel of pipe `index` (see {@link openParentPipes}). */
-export function openParentPipe<T = unknown>(index = 0, options: OpenParentPipesOptions = {}): Channel<T> {
-  const channel = openParentPipes(options)[index];
+/** In a child started with pipes: the channel of pipe `index` (see {@link openParentChannels}). */
+export function openParentChannel<T = unknown>(index = 0, options: OpenParentChannelOptions = {}): Channel<T> {
+  const channel = openParentChannels(options)[index];
   if (channel === undefined) {
     throw new IpcError(
       "ERR_IPC_INVALID_ARGUMENT",
@@ -68,7 +76,7 @@ export function openParentPipe<T = unknown>(index = 0, options: OpenParentPipesO
 
 /** In a child started with pipes: the raw byte stream of pipe `index`, opened by the parent with `raw: true`. */
 export function openParentStream(index = 0): Socket {
-  openParentPipes();
+  openParentChannels();
   const socket = opened!.sockets[index];
   if (socket === undefined || opened!.entries[index]!.codec !== "raw") {
     throw new IpcError("ERR_IPC_INVALID_ARGUMENT", `pipe ${index} from the parent is not a raw pipe`);

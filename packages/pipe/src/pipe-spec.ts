@@ -1,17 +1,19 @@
-import { bytes, type Codec, IpcError, IpcErrorCode, json, v8 } from "@ipc/core";
+import {
+  bytes,
+  type ChannelDirection,
+  type ChannelOptions,
+  type Codec,
+  IpcError,
+  IpcErrorCode,
+  json,
+  v8,
+} from "@ipc/core";
 import { PipeErrorCode } from "./errors.js";
 
-/** Which way messages flow on a pipe, seen from the side that holds it. */
-export type PipeDirection = "duplex" | "send" | "receive";
-
-/** One pipe to a child, as the parent asks for it. */
-export interface PipeOptions {
+/** One pipe to a child, as the parent asks for it: the channel options of its parent end, and more. */
+export interface PipeOptions extends ChannelOptions<unknown> {
   /** Seen from the parent: `"send"` means parent → child only. @default "duplex" */
-  direction?: PipeDirection;
-  /** How messages become bytes; both ends must agree. @default json */
-  codec?: Codec<unknown>;
-  /** Largest message accepted or sent, in bytes. @default 64 MiB */
-  maxFrameSize?: number;
+  direction?: ChannelDirection;
   /** Give the raw byte stream for this pipe instead of a message channel. @default false */
   raw?: boolean;
 }
@@ -30,18 +32,18 @@ const BUILT_IN_CODECS: Record<string, Codec<unknown>> = { json, v8, bytes: bytes
 /** One entry of `IPC_PIPES`, from the child's point of view. */
 export interface ChildPipeEntry {
   fd: number;
-  direction: PipeDirection;
+  direction: ChannelDirection;
   /** Name of the codec the parent uses (`json`, `v8`, `bytes`, `raw`, or `custom`). */
   codec: string;
 }
 
 /** The direction the other end of a pipe has. */
-export function mirror(direction: PipeDirection): PipeDirection {
+export function mirror(direction: ChannelDirection): ChannelDirection {
   return direction === "send" ? "receive" : direction === "receive" ? "send" : "duplex";
 }
 
 /** A pipe's options with the defaults filled in. */
-export type NormalizedPipe = PipeOptions & { direction: PipeDirection; raw: boolean };
+export type NormalizedPipe = PipeOptions & { direction: ChannelDirection; raw: boolean };
 
 /** Throws `ERR_IPC_INVALID_ARGUMENT` for a malformed pipe list; returns it with defaults filled in. */
 export function normalizePipes(pipes: readonly PipeOptions[] | undefined): NormalizedPipe[] {
@@ -62,7 +64,7 @@ export function normalizePipes(pipes: readonly PipeOptions[] | undefined): Norma
 }
 
 /** The `IPC_PIPES` value for `pipes` (parent's view in, child's view out). */
-export function encodePipesEnv(pipes: readonly (PipeOptions & { direction: PipeDirection })[]): string {
+export function encodePipesEnv(pipes: readonly (PipeOptions & { direction: ChannelDirection })[]): string {
   return pipes
     .map((pipe, index) => {
       const codec = pipe.raw ? "raw" : (pipe.codec?.name ?? "json");
@@ -94,7 +96,7 @@ export function decodePipesEnv(value: string | undefined): ChildPipeEntry[] {
         `${PIPES_ENV} has a malformed entry "${entry}" (expected fd:direction:codec, e.g. 3:duplex:json)`,
       );
     }
-    return { fd, direction: direction as PipeDirection, codec };
+    return { fd, direction: direction as ChannelDirection, codec };
   });
 }
 

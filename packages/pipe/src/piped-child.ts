@@ -1,15 +1,21 @@
 import type { ChildProcess } from "node:child_process";
 import type { Socket } from "node:net";
-import { type Channel, IpcError, IpcErrorCode, type Receiver, type Sender } from "@ipc/core";
+import {
+  type Channel,
+  type ChannelDirection,
+  IpcError,
+  IpcErrorCode,
+  type Receiver,
+  type Sender,
+} from "@ipc/core";
 import { type ChildExit, exitOf } from "./child-exit.js";
-import type { PipeDirection } from "./pipe-spec.js";
 
 /** Milliseconds between SIGTERM and SIGKILL when a child is stopped. */
 export const DEFAULT_STOP_TIMEOUT_MS = 5_000;
 
 /** One pipe as the parent holds it: a channel, or the raw stream. */
 export interface ParentPipe {
-  direction: PipeDirection;
+  direction: ChannelDirection;
   channel?: Channel<unknown>;
   stream: Socket;
 }
@@ -21,19 +27,20 @@ export class PipedChild implements AsyncDisposable {
   /** Settles once, when the child has exited. */
   readonly exited: Promise<ChildExit>;
   readonly #pipes: ParentPipe[];
-  readonly #stopTimeoutMs: number | undefined;
+  readonly #stopTimeout: number | undefined;
 
-  constructor(child: ChildProcess, pipes: ParentPipe[], stopTimeoutMs: number | undefined) {
+  /** @internal Made by `spawnWithPipes` / `forkWithPipes`. */
+  constructor(child: ChildProcess, pipes: ParentPipe[], stopTimeout: number | undefined) {
     this.process = child;
     this.exited = exitOf(child);
     this.#pipes = pipes;
-    this.#stopTimeoutMs = stopTimeoutMs;
+    this.#stopTimeout = stopTimeout;
     const channels = pipes.flatMap((pipe) => (pipe.channel ? [pipe.channel] : []));
-    if (stopTimeoutMs !== undefined && channels.length > 0) {
+    if (stopTimeout !== undefined && channels.length > 0) {
       // Once this side has closed (disposed) every channel, stop the child; a child that closed them
       // itself is left to finish on its own.
       void Promise.all(channels.map((channel) => channel.closed)).then((infos) => {
-        if (infos.every((info) => info.initiator === "local")) void this.stop(stopTimeoutMs);
+        if (infos.every((info) => info.initiator === "local")) void this.stop(stopTimeout);
       });
     }
   }
@@ -82,15 +89,15 @@ export class PipedChild implements AsyncDisposable {
         pipe.channel ? pipe.channel.close() : new Promise<void>((resolve) => pipe.stream.end(resolve)),
       ),
     );
-    if (this.#stopTimeoutMs !== undefined) await this.stop(this.#stopTimeoutMs);
+    if (this.#stopTimeout !== undefined) await this.stop(this.#stopTimeout);
   }
 
-  /** SIGTERM, then SIGKILL after `timeoutMs`; resolves with how the child ended. */
-  async stop(timeoutMs: number = DEFAULT_STOP_TIMEOUT_MS): Promise<ChildExit> {
+  /** SIGTERM, then SIGKILL after `timeout` ms; resolves with how the child ended. */
+  async stop(timeout: number = DEFAULT_STOP_TIMEOUT_MS): Promise<ChildExit> {
     const child = this.process;
     if (child.exitCode === null && child.signalCode === null) {
       child.kill("SIGTERM");
-      const killer = setTimeout(() => child.kill("SIGKILL"), timeoutMs);
+      const killer = setTimeout(() => child.kill("SIGKILL"), timeout);
       await this.exited;
       clearTimeout(killer);
     }
@@ -112,7 +119,7 @@ export class PipedChild implements AsyncDisposable {
     return pipe;
   }
 
-  #channel(index: number, allowed: PipeDirection[], what: string): Channel<unknown> {
+  #channel(index: number, allowed: ChannelDirection[], what: string): Channel<unknown> {
     const pipe = this.#pipe(index);
     if (pipe.channel === undefined) {
       throw new IpcError(IpcErrorCode.INVALID_ARGUMENT, `pipe ${index} is raw; use stream(${index})`);

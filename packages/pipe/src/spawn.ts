@@ -1,8 +1,8 @@
 import { type StdioOptions, spawn } from "node:child_process";
 import type { Socket } from "node:net";
 import { createStreamChannel, IpcError, IpcErrorCode, isIpcError, type WaitOptions } from "@ipc/core";
-import { PEER_EXIT_GRACE_MS, SmallFrameReader, toIpcError, waitLimits } from "@ipc/core/transport";
-import { childLife, describeExit, exitDetails, exitOf } from "./child-exit.js";
+import { PEER_EXIT_GRACE_MS, raceTimeout, SmallFrameReader, toIpcError, waitLimits } from "@ipc/core/transport";
+import { type ChildExit, childLife, describeExit, exitDetails, exitOf } from "./child-exit.js";
 import { PipeErrorCode } from "./errors.js";
 import { DEFAULT_START_TIMEOUT_MS, HELLO_PAYLOAD } from "./hello.js";
 import {
@@ -14,9 +14,9 @@ import {
   PIPES_ENV,
   type PipeOptions,
 } from "./pipe-spec.js";
-import { type ParentPipe, PipedChild } from "./piped-child.js";
+import { DEFAULT_STOP_TIMEOUT_MS, type ParentPipe, PipedChild } from "./piped-child.js";
 
-/** Options for {@link spawnWithPipes} and {@link forkWithPipes}. */
+/** Options for {@link spawnWithPipes}. */
 export interface SpawnWithPipesOptions extends WaitOptions {
   /** The pipes, in descriptor order from fd 3. @default [{}]: one duplex json pipe */
   pipes?: readonly PipeOptions[];
@@ -31,9 +31,13 @@ export interface SpawnWithPipesOptions extends WaitOptions {
   cwd?: string;
   /** Environment of the child. @default process.env */
   env?: NodeJS.ProcessEnv;
-  /** Stop the child (SIGTERM, then SIGKILL after this many ms) once all its pipes are closed or disposed. */
-  stopOnClose?: boolean | { timeoutMs: number };
-  /** Extra Node options for `forkWithPipes` (`--conditions=...`). @default process.execArgv */
+  /** Stop the child (SIGTERM, then SIGKILL after `timeout` ms, 5000 by default) once all its pipes are closed or disposed. */
+  stopOnClose?: boolean | { timeout: number };
+}
+
+/** Options for {@link forkWithPipes}. */
+export interface ForkWithPipesOptions extends SpawnWithPipesOptions {
+  /** Node options for the child (`--conditions=...`). @default process.execArgv */
   execArgv?: readonly string[];
 }
 
@@ -52,15 +56,15 @@ export async function spawnWithPipes(
 }
 
 /**
- * Starts the Node module `modulePath` with anonymous pipes to it; it calls `openParentPipes()` (or
- * `openParentPipe()`). Resolves once the child has opened its pipes.
+ * Starts the Node module `modulePath` with anonymous pipes to it; it calls `openParentChannel()` (or
+ * `openParentChannels()`). Resolves once the child has opened its pipes.
  * @throws `ERR_IPC_PIPE_SPAWN`, `ERR_IPC_PIPE_EARLY_EXIT` (it exited first), `ERR_IPC_TIMEOUT` (30 s by
  * default), `ERR_IPC_ABORTED`
  */
 export async function forkWithPipes(
   modulePath: string,
   args: readonly string[] = [],
-  options: SpawnWithPipesOptions = {},
+  options: ForkWithPipesOptions = {},
 ): Promise<PipedChild> {
   const execArgv = options.execArgv ?? process.execArgv;
   return start(process.execPath, [...execArgv, modulePath, ...args], options, true);
@@ -124,12 +128,13 @@ async function start(
       peerLife,
       codec: pipe.codec,
       maxFrameSize: pipe.maxFrameSize,
+      receiveHighWaterMark: pipe.receiveHighWaterMark,
     });
     return { direction: pipe.direction, channel, stream };
   });
   const stop = options.stopOnClose;
-  const stopTimeoutMs = stop === true ? undefined : stop ? stop.timeoutMs : undefined;
-  return new PipedChild(child, parentPipes, stop === true ? 5_000 : stopTimeoutMs);
+  const stopTimeout = stop === true ? DEFAULT_STOP_TIMEOUT_MS : stop ? stop.timeout : undefined;
+  return new PipedChild(child, parentPipes, stopTimeout);
 }
 
 /** Waits for the hello a Node child writes on its first pipe it can write to. */
@@ -137,7 +142,7 @@ async function waitForHello(
   pid: number | undefined,
   sockets: Socket[],
   pipes: { direction: string; raw: boolean }[],
-  exited: Promise<import("./child-exit.js").ChildExit>,
+  exited: Promise<ChildExit>,
   options: WaitOptions,
 ): Promise<void> {
   const index = pipes.findIndex((pipe) => pipe.direction !== "send" && !pipe.raw);
@@ -151,15 +156,13 @@ async function waitForHello(
   const early = exited.then((exit) => {
     throw new IpcError(
       PipeErrorCode.EARLY_EXIT,
-      `child process ${pid} ended with ${describeExit(exit)} before it opened its pipes; check its stderr, and that it calls openParentPipes()`,
+      `child process ${pid} ended with ${describeExit(exit)} before it opened its pipes; check its stderr, and that it calls openParentChannel()`,
       exitDetails(exit),
     );
   });
   const read = reader.read().catch(async (error: unknown) => {
     // The pipe usually closes just before the exit is reported: prefer the exit's story.
-    if (isIpcError(error, IpcErrorCode.PEER_GONE)) {
-      await Promise.race([early, new Promise((resolve) => setTimeout(resolve, PEER_EXIT_GRACE_MS))]);
-    }
+    if (isIpcError(error, IpcErrorCode.PEER_GONE)) await raceTimeout(early, PEER_EXIT_GRACE_MS, undefined);
     throw error;
   });
   try {
@@ -167,7 +170,7 @@ async function waitForHello(
     if (!HELLO_PAYLOAD.equals(hello)) {
       throw new IpcError(
         IpcErrorCode.PROTOCOL,
-        `the child's first message on pipe ${index} is not the @ipc/pipe hello; start Node children that use openParentPipes() with forkWithPipes, others with spawnWithPipes`,
+        `the child's first message on pipe ${index} is not the @ipc/pipe hello; start Node children that use openParentChannels() with forkWithPipes, others with spawnWithPipes`,
       );
     }
   } catch (error) {

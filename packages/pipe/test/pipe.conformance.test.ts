@@ -1,5 +1,4 @@
-import type { Channel } from "@ipc/core";
-import type { PipeDirection } from "@ipc/pipe";
+import type { ChannelDirection } from "@ipc/core";
 import {
   type ConformanceSubject,
   codecByName,
@@ -10,7 +9,7 @@ import {
 } from "@ipc-internal/conformance";
 import { forkFixture } from "./fixtures/start.js";
 
-const DIRECTIONS: Record<Flow, PipeDirection> = {
+const DIRECTIONS: Record<Flow, ChannelDirection> = {
   both: "duplex",
   "local-to-remote": "send",
   "remote-to-local": "receive",
@@ -26,9 +25,8 @@ function subject(name: string, duplex: boolean): ConformanceSubject {
         pipes: [{ direction, codec: codecByName(localCodec), maxFrameSize: localMaxFrameSize }],
         nodeIpc: "advanced",
       });
-      const local = (
-        direction === "duplex" ? child.channel() : direction === "send" ? child.sender() : child.receiver()
-      ) as Channel<unknown>;
+      const local =
+        direction === "duplex" ? child.channel() : direction === "send" ? child.sender() : child.receiver();
       await waitForRemoteReady(child.process);
       return {
         local,

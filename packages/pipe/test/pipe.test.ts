@@ -98,7 +98,7 @@ describe("@ipc/pipe and the child's life", () => {
   });
 
   it("stops a child that keeps running when its channel is disposed (stopOnClose)", async () => {
-    const child = await forkFixture("linger.ts", [], { stopOnClose: { timeoutMs: 2000 } });
+    const child = await forkFixture("linger.ts", [], { stopOnClose: { timeout: 2000 } });
     {
       await using channel = child.channel();
       expect(await channel.receive()).toBe("ready");
@@ -107,7 +107,7 @@ describe("@ipc/pipe and the child's life", () => {
   });
 
   it("does not stop a child that ended the conversation itself, even with stopOnClose", async () => {
-    const child = await forkFixture("say-and-exit.ts", ["0"], { stopOnClose: { timeoutMs: 2000 } });
+    const child = await forkFixture("say-and-exit.ts", ["0"], { stopOnClose: { timeout: 2000 } });
     for await (const _ of child.channel()) {
       // Read until the child closes.
     }
@@ -115,7 +115,7 @@ describe("@ipc/pipe and the child's life", () => {
   });
 
   it("escalates to SIGKILL when a child ignores SIGTERM", async () => {
-    const child = await forkFixture("linger.ts", ["stubborn"], { stopOnClose: { timeoutMs: 300 } });
+    const child = await forkFixture("linger.ts", ["stubborn"], { stopOnClose: { timeout: 300 } });
     expect(await child.channel().receive()).toBe("ready");
     await child.close();
     expect(await child.exited).toEqual({ code: null, signal: "SIGKILL" });
