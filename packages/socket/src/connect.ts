@@ -1,6 +1,12 @@
 import { connect as netConnect, type Socket } from "node:net";
 import { type ConnectionOptions, connect as tlsConnect } from "node:tls";
-import { type Channel, type ChannelOptions, createStreamChannel, IpcError, type WaitOptions } from "@ipc/core";
+import {
+  type Channel,
+  type ChannelOptions,
+  createStreamChannel,
+  IpcError,
+  type WaitOptions,
+} from "@ipc/core";
 import { authenticateStream, cancellableWait } from "@ipc/core/transport";
 import { nodePath, parseAddress, type SocketAddress } from "./address.js";
 import { SocketErrorCode } from "./errors.js";
@@ -8,18 +14,30 @@ import { SocketErrorCode } from "./errors.js";
 /** Milliseconds `connect` waits for the connection (and handshake) unless `timeout` says otherwise. */
 export const DEFAULT_CONNECT_TIMEOUT_MS = 10_000;
 
+/** The channel options of a socket's channels, on either side. */
+export interface SocketChannelOptions<T> extends ChannelOptions<T> {
+  /** Milliseconds the peer may send nothing before its channel fails with `ERR_IPC_PEER_GONE` (half-open connections). Off by default. */
+  idleTimeout?: number | undefined;
+}
+
 /** Options for {@link connect}. */
-export interface ConnectOptions<T> extends ChannelOptions<T>, WaitOptions {
+export interface ConnectOptions<T> extends SocketChannelOptions<T>, WaitOptions {
   /** Shared secret for Python's HMAC handshake, run before any message. */
-  authkey?: Uint8Array | string;
+  authkey?: Uint8Array | string | undefined;
   /** TLS options for `tls://` addresses (ca, servername, ...). */
-  tls?: ConnectionOptions;
-  /** Fail the channel when the server sends nothing for this many ms. */
-  idleTimeout?: number;
-  /** TCP keep-alive probes after this many idle ms, so the kernel notices a dead peer. */
-  keepAlive?: number;
-  /** Payload bytes buffered before reading pauses. @default 1 MiB */
-  receiveHighWaterMark?: number;
+  tls?: ConnectionOptions | undefined;
+  /** TCP keep-alive probes after this many idle milliseconds, so the kernel notices a dead peer. */
+  keepAlive?: number | undefined;
+}
+
+/** The channel options in `options`, for `createStreamChannel`. */
+export function socketChannelOptions<T>(options: SocketChannelOptions<T>): SocketChannelOptions<T> {
+  return {
+    codec: options.codec,
+    maxFrameSize: options.maxFrameSize,
+    idleTimeout: options.idleTimeout,
+    receiveHighWaterMark: options.receiveHighWaterMark,
+  };
 }
 
 /**
@@ -44,12 +62,7 @@ export async function connect<T = unknown>(
       signal: options.signal,
     });
   }
-  return createStreamChannel<T>(socket, {
-    codec: options.codec,
-    maxFrameSize: options.maxFrameSize,
-    idleTimeout: options.idleTimeout,
-    receiveHighWaterMark: options.receiveHighWaterMark,
-  });
+  return createStreamChannel<T>(socket, socketChannelOptions(options));
 }
 
 function openSocket(

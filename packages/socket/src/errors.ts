@@ -15,4 +15,4 @@ export const SocketErrorCode = {
 } as const;
 
 /** A code defined by @ipc/socket. */
-export type SocketErrorCodeString = (typeof SocketErrorCode)[keyof typeof SocketErrorCode];
+export type SocketErrorCode = (typeof SocketErrorCode)[keyof typeof SocketErrorCode];

@@ -1,22 +1,17 @@
 export type { SocketAddress } from "./address.js";
 export { formatAddress, MAX_UNIX_PATH_BYTES, parseAddress } from "./address.js";
-export type { ConnectOptions } from "./connect.js";
+export type { ReconnectOptions } from "./backoff.js";
+export { DEFAULT_PROBATION_MS } from "./backoff.js";
+export type { ConnectOptions, SocketChannelOptions } from "./connect.js";
 export { connect, DEFAULT_CONNECT_TIMEOUT_MS } from "./connect.js";
-export type { SocketErrorCodeString } from "./errors.js";
 export { SocketErrorCode } from "./errors.js";
-export type { ListenerCloseOptions, ListenOptions } from "./listen.js";
-export {
-  DEFAULT_GRACEFUL_CLOSE_TIMEOUT_MS,
-  DEFAULT_MAX_CONNECTIONS,
-  listen,
-  SocketListener,
-} from "./listen.js";
+export type { ListenerCloseOptions, ListenOptions, SocketListener } from "./listen.js";
+export { DEFAULT_GRACEFUL_CLOSE_TIMEOUT_MS, DEFAULT_MAX_CONNECTIONS, listen } from "./listen.js";
 export type {
   ConnectionState,
+  ConnectReconnectingOptions,
   ReconnectingChannel,
-  ReconnectingOptions,
-  ReconnectOptions,
   SendQueueOptions,
 } from "./reconnecting-channel.js";
-export { backoff, connectWithRetry } from "./reconnecting-channel.js";
+export { connectReconnecting, DEFAULT_QUEUE_MESSAGES } from "./reconnecting-channel.js";
 export { DEFAULT_SOCKET_MODE } from "./unix-socket-file.js";

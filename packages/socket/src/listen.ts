@@ -1,8 +1,18 @@
 import { createServer, type Server, type Socket } from "node:net";
 import { createServer as createTlsServer, type TlsOptions } from "node:tls";
-import { type Channel, type ChannelOptions, createStreamChannel, type IpcError, IpcError as IpcErrorClass, IpcErrorCode, type Listener, type SendOptions, type WaitOptions } from "@ipc/core";
-import { authenticateStream, cancellableWait, toIpcError, type WaitSettlers } from "@ipc/core/transport";
+import {
+  type Channel,
+  createStreamChannel,
+  type IpcError,
+  IpcError as IpcErrorClass,
+  IpcErrorCode,
+  type Listener,
+  type SendOptions,
+  type WaitOptions,
+} from "@ipc/core";
+import { authenticateStream, raceTimeout, toIpcError, WaiterQueue } from "@ipc/core/transport";
 import { formatAddress, nodePath, parseAddress, type SocketAddress } from "./address.js";
+import { type SocketChannelOptions, socketChannelOptions } from "./connect.js";
 import { SocketErrorCode } from "./errors.js";
 import { DEFAULT_SOCKET_MODE, listenOnUnixPath } from "./unix-socket-file.js";
 
@@ -12,7 +22,7 @@ export const DEFAULT_MAX_CONNECTIONS = 1024;
 export const DEFAULT_GRACEFUL_CLOSE_TIMEOUT_MS = 5_000;
 
 /** Options for {@link listen}. */
-export interface ListenOptions<T> extends ChannelOptions<T> {
+export interface ListenOptions<T> extends SocketChannelOptions<T> {
   /** Shared secret: every client must pass Python's HMAC handshake before any message. */
   authkey?: Uint8Array | string;
   /** Milliseconds a client has to complete the handshake. @default 10000 */
@@ -23,15 +33,11 @@ export interface ListenOptions<T> extends ChannelOptions<T> {
   mode?: number;
   /** TLS options for `tls://` addresses (key, cert, ca, requestCert, ...). */
   tls?: TlsOptions;
-  /** Fail a channel whose client sends nothing for this many ms (see core's `idleTimeout`). */
-  idleTimeout?: number;
-  /** Payload bytes buffered per connection before reading from it pauses. @default 1 MiB */
-  receiveHighWaterMark?: number;
   /** Told about connections that failed before becoming channels (wrong authkey, handshake timeout). */
   onConnectionError?: (error: IpcError) => void;
 }
 
-/** Options for {@link SocketListener.close}. */
+/** Options for a socket listener's `close()`. */
 export interface ListenerCloseOptions {
   /** `false` closes every open channel at once. @default true */
   graceful?: boolean;
@@ -66,18 +72,32 @@ export async function listen<T = unknown>(
     server.close();
     throw listenError(error, address);
   }
-  return new SocketListener<T>(server, parsed, options);
+  return new Listening<T>(server, parsed, options);
 }
 
-/** Accepted connections as channels; `for await` yields each until the listener closes. */
-export class SocketListener<T> implements Listener<Channel<T>> {
+/** A listening socket: accepted connections as channels; `for await` yields each until it closes. */
+export interface SocketListener<T> extends Listener<Channel<T>> {
+  /** Where clients connect, in the address syntax (with the real port when 0 was asked). */
+  readonly address: string;
+  /** Channels accepted and still open. */
+  readonly connections: ReadonlySet<Channel<T>>;
+  /** Sends `message` to every open channel; resolves with how many accepted it (closed ones are skipped). */
+  broadcast(message: T, options?: SendOptions): Promise<number>;
+  /**
+   * Idempotent. Stops accepting at once (a Unix socket file is removed); a graceful close then lets open
+   * channels finish for up to `timeout` ms before closing them, an immediate one closes them now.
+   */
+  close(options?: ListenerCloseOptions): Promise<void>;
+}
+
+class Listening<T> implements SocketListener<T> {
   /** Where clients connect, in the address syntax (with the real port when 0 was asked). */
   readonly address: string;
   readonly #server: Server;
   readonly #options: ListenOptions<T>;
   readonly #open = new Set<Channel<T>>();
   readonly #ready: Channel<T>[] = [];
-  readonly #waiting: WaitSettlers<Channel<T>>[] = [];
+  readonly #waiting = new WaiterQueue<Channel<T>>();
   #closing: Promise<void> | undefined;
 
   constructor(server: Server, address: SocketAddress, options: ListenOptions<T>) {
@@ -90,7 +110,6 @@ export class SocketListener<T> implements Listener<Channel<T>> {
     server.on("error", (error) => this.#options.onConnectionError?.(toIpcError(error, "listener")));
   }
 
-  /** Channels accepted and still open. */
   get connections(): ReadonlySet<Channel<T>> {
     return this.#open;
   }
@@ -100,13 +119,7 @@ export class SocketListener<T> implements Listener<Channel<T>> {
     const ready = this.#ready.shift();
     if (ready) return Promise.resolve(ready);
     if (this.#closing) return Promise.reject(closedError());
-    return cancellableWait("accept", options, (settlers) => {
-      this.#waiting.push(settlers);
-      return () => {
-        const index = this.#waiting.indexOf(settlers);
-        if (index >= 0) this.#waiting.splice(index, 1);
-      };
-    });
+    return this.#waiting.wait("accept", options, undefined);
   }
 
   /** Sends `message` to every open channel; resolves with how many accepted it (closed ones are skipped). */
@@ -143,19 +156,12 @@ export class SocketListener<T> implements Listener<Channel<T>> {
 
   async #close(options: ListenerCloseOptions): Promise<void> {
     const stopped = new Promise<void>((resolve) => this.#server.close(() => resolve()));
-    for (const waiter of this.#waiting.splice(0)) waiter.reject(closedError());
+    this.#waiting.rejectAll(closedError());
     for (const channel of this.#ready.splice(0)) void channel.close();
     const open = [...this.#open];
     if (options.graceful !== false && open.length > 0) {
       const timeout = options.timeout ?? DEFAULT_GRACEFUL_CLOSE_TIMEOUT_MS;
-      let timer: NodeJS.Timeout | undefined;
-      await Promise.race([
-        Promise.all(open.map((channel) => channel.closed)),
-        new Promise((resolve) => {
-          timer = setTimeout(resolve, timeout);
-        }),
-      ]);
-      clearTimeout(timer);
+      await raceTimeout(Promise.all(open.map((channel) => channel.closed)), timeout, undefined);
     }
     await Promise.all([...this.#open].map((channel) => channel.close({ timeout: 1000 })));
     await stopped;
@@ -184,17 +190,10 @@ export class SocketListener<T> implements Listener<Channel<T>> {
         return;
       }
     }
-    const channel = createStreamChannel<T>(socket, {
-      codec: options.codec,
-      maxFrameSize: options.maxFrameSize,
-      idleTimeout: options.idleTimeout,
-      receiveHighWaterMark: options.receiveHighWaterMark,
-    });
+    const channel = createStreamChannel<T>(socket, socketChannelOptions(options));
     this.#open.add(channel);
     void channel.closed.then(() => this.#open.delete(channel));
-    const waiter = this.#waiting.shift();
-    if (waiter) waiter.resolve(channel);
-    else this.#ready.push(channel);
+    if (!this.#waiting.resolveNext(channel)) this.#ready.push(channel);
   }
 }
 

@@ -1,18 +1,19 @@
 import { join } from "node:path";
 import { IpcErrorCode } from "@ipc/core";
-import { backoff, type ConnectionState, connectWithRetry, listen, SocketErrorCode } from "@ipc/socket";
+import { type ConnectionState, connectReconnecting, listen, SocketErrorCode } from "@ipc/socket";
 import { createTempDir, waitUntil } from "@ipc-internal/test-utils";
 import { describe, expect, it } from "vitest";
+import { backoff } from "../src/backoff.js";
 
 const sockPath = () => join(createTempDir(), "r.sock");
-const FAST = { initialDelayMs: 10, maxDelayMs: 50 };
+const FAST = { initialDelay: 10, maxDelay: 50 };
 
 describe("reconnecting client", () => {
   it("survives a server restart: queues while down, delivers in order after, reports its states", async () => {
     const path = sockPath();
     let listener = await listen(path);
     const states: ConnectionState[] = [];
-    const client = connectWithRetry(path, {
+    const client = connectReconnecting(path, {
       reconnect: FAST,
       onConnectionChange: (state) => states.push(state),
     });
@@ -40,7 +41,7 @@ describe("reconnecting client", () => {
 
   it("can start before its server and keeps a pending receive across the reconnection", async () => {
     const path = sockPath();
-    const client = connectWithRetry(path, { reconnect: FAST });
+    const client = connectReconnecting(path, { reconnect: FAST });
     await client.send("queued before the server existed");
     const pending = client.receive({ timeout: 10_000 });
     const listener = await listen(path);
@@ -53,7 +54,7 @@ describe("reconnecting client", () => {
   });
 
   it("fails a send with ERR_IPC_SOCKET_QUEUE_FULL when the queue is full and whenFull is fail", async () => {
-    const client = connectWithRetry(sockPath(), {
+    const client = connectReconnecting(sockPath(), {
       reconnect: FAST,
       queue: { maxMessages: 2, whenFull: "fail" },
     });
@@ -64,25 +65,26 @@ describe("reconnecting client", () => {
   });
 
   it("makes a send wait for room when the queue is full, within its timeout", async () => {
-    const client = connectWithRetry(sockPath(), { reconnect: FAST, queue: { maxMessages: 1 } });
+    const client = connectReconnecting(sockPath(), { reconnect: FAST, queue: { maxMessages: 1 } });
     await client.send(1);
     await expect(client.send(2, { timeout: 100 })).rejects.toMatchObject({ code: IpcErrorCode.TIMEOUT });
     await client.close();
   });
 
-  it("gives up after maxAttempts with ERR_IPC_SOCKET_GAVE_UP, and is then closed", async () => {
-    const client = connectWithRetry(sockPath(), { reconnect: { ...FAST, maxAttempts: 3 } });
+  it("gives up after maxAttempts with ERR_IPC_SOCKET_GAVE_UP, and every later operation says so", async () => {
+    const client = connectReconnecting(sockPath(), { reconnect: { ...FAST, maxAttempts: 3 } });
     expect(await client.closed).toMatchObject({
       initiator: "error",
       error: { code: SocketErrorCode.GAVE_UP },
     });
-    await expect(client.send("late")).rejects.toMatchObject({ code: IpcErrorCode.CLOSED });
-    await expect(client.receive()).rejects.toMatchObject({ code: IpcErrorCode.CLOSED });
+    // Every later operation says why the client ended.
+    await expect(client.send("late")).rejects.toMatchObject({ code: SocketErrorCode.GAVE_UP });
+    await expect(client.receive()).rejects.toMatchObject({ code: SocketErrorCode.GAVE_UP });
   });
 
   it("closes when its abort signal fires, ending iteration", async () => {
     const controller = new AbortController();
-    const client = connectWithRetry(sockPath(), { reconnect: FAST, signal: controller.signal });
+    const client = connectReconnecting(sockPath(), { reconnect: FAST, signal: controller.signal });
     const iteration = (async () => {
       const seen: unknown[] = [];
       for await (const message of client) seen.push(message);
@@ -94,7 +96,7 @@ describe("reconnecting client", () => {
   });
 
   it("backs off exponentially up to the cap, with jitter below each delay", () => {
-    const options = { initialDelayMs: 100, maxDelayMs: 1000, factor: 2, jitter: 0 };
+    const options = { initialDelay: 100, maxDelay: 1000, factor: 2, jitter: 0 };
     expect([1, 2, 3, 4, 5, 6].map((attempt) => backoff(attempt, options))).toEqual([
       100, 200, 400, 800, 1000, 1000,
     ]);

@@ -1,12 +1,15 @@
 import { once } from "node:events";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { connect, listen } from "@ipc/socket";
+import { connect, connectReconnecting, listen } from "@ipc/socket";
 import {
   type ConformanceSubject,
   codecByName,
   describeConformance,
+  describeListenerConformance,
   pairWithPeer,
+  remoteEndInProcess,
+  waitForRemoteReady,
 } from "@ipc-internal/conformance";
 import { createTempDir, spawnPeer } from "@ipc-internal/test-utils";
 
@@ -48,6 +51,56 @@ function dialing(name: string, address: () => string): ConformanceSubject {
   };
 }
 
+/** A reconnecting client to a child's listener; the next peer is a new child listening at the same path. */
+const reconnecting: ConformanceSubject = {
+  name: "@ipc/socket reconnecting client (connectReconnecting) to a child's listener",
+  capabilities: { duplex: true, raw: false, crossProcess: true, survivesPeer: true },
+  async open({ localCodec, remoteCodec, localMaxFrameSize }) {
+    const path = unixAddress();
+    const start = async () => {
+      const peer = spawnPeer(LISTENING_PEER, { args: [path, remoteCodec], stdio: [...IPC_STDIO] });
+      await once(peer.child, "message");
+      return peer;
+    };
+    let current = await start();
+    const local = connectReconnecting(path, {
+      codec: codecByName(localCodec),
+      maxFrameSize: localMaxFrameSize,
+      reconnect: { initialDelay: 10, maxDelay: 50, probation: 20 },
+    });
+    const pair = await pairWithPeer(local, current, { raw: false });
+    return {
+      ...pair,
+      async killRemote() {
+        current.child.kill("SIGKILL");
+        await current.exited;
+      },
+      async nextRemote() {
+        await current.stop();
+        current = await start();
+        await waitForRemoteReady(current.child);
+        return remoteEndInProcess(current.child, false);
+      },
+      async dispose() {
+        await pair.dispose();
+        await current.stop();
+      },
+    };
+  },
+};
+
 describeConformance(listening("@ipc/socket listener over Unix, child dials in", unixAddress));
 describeConformance(listening("@ipc/socket listener over TCP, child dials in", tcpAddress));
 describeConformance(dialing("@ipc/socket connect over Unix to a child's listener", unixAddress));
+describeConformance(reconnecting);
+
+for (const [kind, fresh] of [
+  ["Unix", unixAddress],
+  ["TCP", tcpAddress],
+] as const) {
+  describeListenerConformance({
+    name: `@ipc/socket listener over ${kind}`,
+    listen: (address) => listen(address ?? fresh()),
+    connect: (address) => connect(address),
+  });
+}
