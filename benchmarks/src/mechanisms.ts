@@ -34,8 +34,8 @@ export interface Mechanism {
   bandwidthCount?: number;
   /** Number of 64 KiB payloads for the second bandwidth run, for the mechanisms compared on it. */
   chunkCount?: number;
-  /** `spinMicroseconds` of @ipc/shm channels. */
-  spinMicroseconds?: number;
+  /** `spin` of @ipc/shm channels. */
+  spin?: number;
 }
 
 export const MECHANISMS: Mechanism[] = [
@@ -159,7 +159,7 @@ export const MECHANISMS: Mechanism[] = [
     payload: "bytes",
     transport: "ipc-shm",
     codec: bytes as Codec<unknown>,
-    spinMicroseconds: 1000,
+    spin: 1,
     link: ({ channel }) => channelLink(channel!),
     bandwidthCount: 1000,
     chunkCount: 30000,
@@ -170,7 +170,7 @@ export const MECHANISMS: Mechanism[] = [
     payload: "bytes",
     transport: "ipc-shm",
     codec: bytes as Codec<unknown>,
-    spinMicroseconds: 0,
+    spin: 0,
     link: ({ channel }) => channelLink(channel!),
     bandwidthCount: 1000,
     chunkCount: 30000,

@@ -25,7 +25,7 @@ async function open(): Promise<Link> {
       return mechanism.link({ channel: await openFifoChannel(toPeer, toParent, { codec: mechanism.codec! }) });
     }
     case "ipc-shm": {
-      const options = { codec: mechanism.codec!, spinMicroseconds: mechanism.spinMicroseconds };
+      const options = { codec: mechanism.codec!, spin: mechanism.spin };
       return mechanism.link({ channel: openShmChannel({ fd: 3 }, options) });
     }
     case "ipc-socket-unix":

@@ -96,7 +96,7 @@ async function startPeer(
     const channel = await openFifoChannel(toParent, toPeer, { codec: mechanism.codec!, timeout: 30_000 });
     session = { child, link: mechanism.link({ channel }) };
   } else if (mechanism.transport === "ipc-shm") {
-    const options = { codec: mechanism.codec!, spinMicroseconds: mechanism.spinMicroseconds };
+    const options = { codec: mechanism.codec!, spin: mechanism.spin };
     const channel = createShmChannel(options);
     const child = spawn(process.execPath, args, { stdio: ["inherit", "inherit", "inherit", channel.fd!] });
     session = { child, link: mechanism.link({ channel }) };

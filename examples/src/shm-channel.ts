@@ -9,13 +9,13 @@ interface Question {
 }
 
 if (process.argv[2] === "child") {
-  await using channel = openShmChannel<Question | number>({ fd: 3 }, { spinMicroseconds: 200 });
+  await using channel = openShmChannel<Question | number>({ fd: 3 }, { spin: 0.2 });
   for await (const question of channel) {
     const { a, b } = question as Question;
     await channel.send(a * b);
   }
 } else {
-  await using channel = createShmChannel<Question | number>({ spinMicroseconds: 200 });
+  await using channel = createShmChannel<Question | number>({ spin: 0.2 });
   const child = spawn(process.execPath, [...process.execArgv, import.meta.filename, "child"], {
     stdio: ["ignore", "inherit", "inherit", channel.fd!],
   });

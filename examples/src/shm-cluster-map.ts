@@ -2,12 +2,12 @@
 // process (Python's Manager().dict(), the common case). Segments left by a crashed earlier run are
 // removed at start.
 import cluster from "node:cluster";
-import { createSharedMap, openSharedMap, removeOrphanedSegments, uniqueSegmentName } from "@ipc/shm";
+import { createSharedMap, openSharedMap, unlinkOrphanedSegments, uniqueSegmentName } from "@ipc/shm";
 
 const PREFIX = "ipc-demo-cluster-map";
 
 if (cluster.isPrimary) {
-  const removed = removeOrphanedSegments(PREFIX);
+  const removed = unlinkOrphanedSegments(PREFIX);
   if (removed.length > 0) console.log(`  removed segments of dead runs: ${removed.join(", ")}`);
   const name = uniqueSegmentName(PREFIX);
   using visits = createSharedMap<unknown>({ name, capacity: 256 });

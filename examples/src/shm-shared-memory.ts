@@ -1,7 +1,7 @@
 // @ipc/shm: three children share one piece of memory with their parent (Python's Value, Array and Lock):
 // an anonymous segment handed over as a descriptor, so nothing is left in /dev/shm even after a crash.
 import { spawn } from "node:child_process";
-import { createAnonymousSegment, defineLayout, openSegmentFd } from "@ipc/shm";
+import { createSegment, defineLayout, openSegmentFd } from "@ipc/shm";
 
 // Every process defines the same layout, so every field is at the same offset everywhere.
 const Stats = defineLayout({
@@ -14,7 +14,7 @@ const Stats = defineLayout({
 });
 
 if (process.argv[2] === "child") {
-  using segment = openSegmentFd(3);
+  using segment = openSegment({ fd: 3 });
   const stats = Stats.bind(segment);
   for (let i = 0; i < 1000; i += 1) {
     stats.requests.add(1);
@@ -28,7 +28,7 @@ if (process.argv[2] === "child") {
   }
   stats.done.release();
 } else {
-  using segment = createAnonymousSegment(Stats.byteLength);
+  using segment = createSegment(Stats.byteLength);
   const stats = Stats.bind(segment);
   const exited = [1, 2, 3].map(() => {
     const child = spawn(process.execPath, [...process.execArgv, import.meta.filename, "child"], {

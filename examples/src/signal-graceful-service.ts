@@ -12,7 +12,7 @@ if (process.argv[2] === "service") {
       await new Promise((resolve) => setTimeout(resolve, 200));
       console.log("  service: requests drained");
     },
-    { name: "http server", timeoutMs: 2_000 },
+    { name: "http server", timeout: 2_000 },
   );
   setInterval(() => {}, 1000);
   console.log("  service: running");

@@ -11,7 +11,7 @@ import { fixture, forkFixture } from "./fixtures/start.js";
 const MIB = 1024 * 1024;
 const pattern = (size: number) => Uint8Array.from({ length: size }, (_, i) => i % 251);
 
-function isAlive(pid: number): boolean {
+function processAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;
@@ -131,7 +131,7 @@ describe("@ipc/pipe and the child's life", () => {
     middle.kill("SIGKILL");
     await waitUntil(() => existsSync(marker), "the orphaned child to notice");
     expect(readFileSync(marker, "utf8")).toBe("ended");
-    await waitUntil(() => !isAlive(grandchild), "the orphaned child to exit");
+    await waitUntil(() => !processAlive(grandchild), "the orphaned child to exit");
   });
 });
 

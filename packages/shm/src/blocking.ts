@@ -1,4 +1,4 @@
-import { type WaitOptions } from "@ipc/core";
+import type { WaitOptions } from "@ipc/core";
 import { checkWaitOptions, timeoutError } from "@ipc/core/transport";
 import { futexNotify, futexWait, futexWaitAsync } from "./futex.js";
 

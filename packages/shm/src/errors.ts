@@ -21,4 +21,4 @@ export const ShmErrorCode = {
 } as const;
 
 /** A code defined by @ipc/shm. */
-export type ShmErrorCodeString = (typeof ShmErrorCode)[keyof typeof ShmErrorCode];
+export type ShmErrorCode = (typeof ShmErrorCode)[keyof typeof ShmErrorCode];

@@ -1,40 +1,46 @@
-import { createAnonymousSegment, createSegment, openSegmentAt, type SegmentAddress } from "./segment.js";
+import type { SegmentAddress, UnlinkPolicy } from "./segment.js";
+import { createFormatted, openFormatted } from "./segment-header.js";
 import {
   formatSharedMap,
-  SharedMap,
+  type SharedMap,
   type SharedMapOptions,
   type SharedMapShape,
+  SharedMapStore,
   sharedMapSize,
 } from "./shared-map.js";
 
 /** Options of {@link createSharedMap}. */
 export interface CreateSharedMapOptions<V> extends SharedMapOptions<V>, SharedMapShape {
   /** A name in /dev/shm other processes open it by; omit it for an anonymous map handed over by descriptor (`map.fd`). */
-  name?: string;
+  name?: string | undefined;
   /** Permission bits of a named map. @default 0o600 */
-  mode?: number;
+  mode?: number | undefined;
+  /** When the creator removes the name: as it closes, or never (then `unlinkSegment` is yours). @default "on-close" */
+  unlink?: UnlinkPolicy | undefined;
 }
+
+/** Options of {@link openSharedMap}. */
+export interface OpenSharedMapOptions<V> extends SharedMapOptions<V> {}
 
 /**
  * Creates an empty shared map. With `name`, other processes (cluster workers, say) open it with
- * `openSharedMap(name)` and the creator removes the name when done (`map.segment.unlink()`); without, it is
- * anonymous (Linux) and children get `map.fd` in their stdio. @throws the errors of `createSegment`,
- * `ERR_IPC_INVALID_ARGUMENT` for a bad shape
+ * `openSharedMap(name)` until the creator closes it (which removes the name, unless `unlink: "never"`);
+ * without, it is anonymous (Linux) and children get `map.fd` in their stdio.
+ * @throws the errors of `createSegment`, `ERR_IPC_INVALID_ARGUMENT` for a bad shape
  */
 export function createSharedMap<V = unknown>(options: CreateSharedMapOptions<V> = {}): SharedMap<V> {
-  const size = sharedMapSize(options);
-  const segment =
-    options.name === undefined
-      ? createAnonymousSegment(size)
-      : createSegment(options.name, size, { mode: options.mode });
-  try {
-    formatSharedMap(segment.buffer, options);
-    return new SharedMap<V>(segment, options);
-  } catch (error) {
-    if (options.name !== undefined) segment.unlink();
-    segment.close();
-    throw error;
-  }
+  return createFormatted(sharedMapSize(options), options, (segment) => {
+    formatSharedMap(segment, options);
+    const owned = segment.name !== undefined && options.unlink !== "never";
+    return new SharedMapStore<V>(segment, options, () => {
+      if (!owned) return;
+      try {
+        segment.unlink();
+      } catch {
+        // Already removed by someone else: the goal is met.
+      }
+    });
+  });
 }
 
 /**
@@ -43,13 +49,7 @@ export function createSharedMap<V = unknown>(options: CreateSharedMapOptions<V> 
  */
 export function openSharedMap<V = unknown>(
   address: SegmentAddress,
-  options: SharedMapOptions<V> = {},
+  options: OpenSharedMapOptions<V> = {},
 ): SharedMap<V> {
-  const segment = openSegmentAt(address, "openSharedMap");
-  try {
-    return new SharedMap<V>(segment, options);
-  } catch (error) {
-    segment.close();
-    throw error;
-  }
+  return openFormatted(address, (segment) => new SharedMapStore<V>(segment, options));
 }

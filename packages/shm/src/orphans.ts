@@ -5,7 +5,7 @@ import { segmentName, unlinkSegment } from "./segment.js";
 
 /**
  * A segment name unique to this process, `<prefix>-<pid>-<random>`: if the process is killed before it
- * removes the segment, {@link removeOrphanedSegments} finds it by the dead pid.
+ * removes the segment, {@link unlinkOrphanedSegments} finds it by the dead pid.
  */
 export function uniqueSegmentName(prefix: string): string {
   const name = `${segmentName(prefix).slice(1)}-${process.pid}-${randomBytes(4).toString("hex")}`;
@@ -13,11 +13,11 @@ export function uniqueSegmentName(prefix: string): string {
 }
 
 /**
- * Removes the segments named by {@link uniqueSegmentName} with `prefix` whose process no longer exists
- * (it was killed, or exited without cleaning up); returns the names removed. Run it when a service
- * starts. Lists /dev/shm, so it finds nothing where that directory does not exist.
+ * Removes the names of the segments named by {@link uniqueSegmentName} with `prefix` whose process no
+ * longer exists (it was killed, or exited without cleaning up); returns the names removed. Run it when a
+ * service starts. Lists /dev/shm, so it finds nothing where that directory does not exist.
  */
-export function removeOrphanedSegments(prefix: string): string[] {
+export function unlinkOrphanedSegments(prefix: string): string[] {
   const bare = segmentName(prefix).slice(1);
   let names: string[];
   try {

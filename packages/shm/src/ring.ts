@@ -1,3 +1,4 @@
+import { IpcError, IpcErrorCode } from "@ipc/core";
 import { futexNotify } from "./futex.js";
 
 // Control words of a ring (Int32 indexes). The producer's words share one cache line, the consumer's
@@ -49,12 +50,16 @@ export class Ring {
 
   // ---- producer side ----
 
-  /** Bytes the producer may write now. */
+  /**
+   * Bytes the producer may write now. @throws `ERR_IPC_PROTOCOL` when the consumer's published position is
+   * impossible (ahead of what was written: the memory was overwritten)
+   */
   writable(): number {
     let free = this.capacity - ((this.#writePos - this.#readPosSeen) >>> 0);
-    if (free === 0 || free < this.capacity >>> 2) {
+    if (free <= 0 || free < this.capacity >>> 2) {
       this.#readPosSeen = Atomics.load(this.words, READ_POS);
       free = this.capacity - ((this.#writePos - this.#readPosSeen) >>> 0);
+      if (free < 0) throw corrupt("read", this.#readPosSeen, this.#writePos, this.capacity);
     }
     return free;
   }
@@ -99,9 +104,15 @@ export class Ring {
 
   // ---- consumer side ----
 
-  /** Bytes the consumer may read now. */
+  /**
+   * Bytes the consumer may read now. @throws `ERR_IPC_PROTOCOL` when the producer's published position is
+   * impossible (more than the ring holds: the memory was overwritten)
+   */
   readable(): number {
-    return (Atomics.load(this.words, WRITE_POS) - this.#readPos) >>> 0;
+    const writePos = Atomics.load(this.words, WRITE_POS);
+    const readable = (writePos - this.#readPos) >>> 0;
+    if (readable > this.capacity) throw corrupt("write", writePos, this.#readPos, this.capacity);
+    return readable;
   }
 
   /** True when the producer has published bytes the consumer has not taken. */
@@ -112,21 +123,6 @@ export class Ring {
   /** The consumer's position, as published or about to be. */
   get readPosition(): number {
     return this.#readPos;
-  }
-
-  /** The byte `offset` bytes past the read position (the caller checked `readable()`). */
-  peek(offset: number): number {
-    return this.#bytes[(this.#readPos + offset) & this.#mask]!;
-  }
-
-  /** A big-endian int32 `offset` bytes past the read position. */
-  peekInt32(offset: number): number {
-    return (
-      (this.peek(offset) << 24) |
-      (this.peek(offset + 1) << 16) |
-      (this.peek(offset + 2) << 8) |
-      this.peek(offset + 3)
-    );
   }
 
   /** Skips `count` readable bytes. */
@@ -177,4 +173,12 @@ export class Ring {
     target.set(this.#bytes.subarray(at, at + first), offset);
     if (first < count) target.set(this.#bytes.subarray(0, count - first), offset + first);
   }
+}
+
+/** `ERR_IPC_PROTOCOL` for a position word the other side published that no correct peer could have. */
+function corrupt(which: "read" | "write", published: number, own: number, capacity: number): IpcError {
+  return new IpcError(
+    IpcErrorCode.PROTOCOL,
+    `the peer published an impossible ${which} position (${published >>> 0}, ours is ${own >>> 0}, the ring holds ${capacity} bytes): the channel's shared memory was overwritten by something that is not an @ipc/shm channel end`,
+  );
 }

@@ -2,27 +2,27 @@ import { type Codec, IpcError, IpcErrorCode, json } from "@ipc/core";
 import { decodeWith, encodeWith } from "@ipc/core/transport";
 import { ShmErrorCode } from "./errors.js";
 import { type LockGuard, SharedLock } from "./lock.js";
-import type { AnonymousSegment, Segment } from "./segment.js";
+import {
+  COUNT_WORD,
+  DELETED,
+  EMPTY,
+  LOCK_OFFSET,
+  MAP_HEADER_BYTES,
+  MapSlots,
+  type SlotValue,
+  slotSize,
+  USED,
+  WRITING,
+} from "./map-slots.js";
+import type { Segment } from "./segment.js";
+import { notOfKind, readSegmentHeader, type SegmentKind, writeSegmentHeader } from "./segment-header.js";
 
-const MAGIC = 0x6970_636d; // "ipcm"
-const VERSION = 1;
-const HEADER_BYTES = 64;
-// Header words.
-const H_MAGIC = 0;
-const H_VERSION = 1;
-const H_CAPACITY = 2;
-const H_MAX_KEY = 3;
-const H_MAX_VALUE = 4;
-const H_COUNT = 5;
-const LOCK_OFFSET = 32;
-// Slot: int32 state, hash, key length, value length (COUNTER for a counter), float64 counter, key, value.
-const SLOT_HEADER_BYTES = 24;
-const EMPTY = 0;
-const USED = 1;
-const DELETED = 2;
-/** A slot being written: a holder that dies leaves this, and the next locker drops the entry. */
-const WRITING = 3;
-const COUNTER = -1;
+/** A shared map's segment (see docs/wire-format.md). */
+export const MAP_SEGMENT: SegmentKind = {
+  magic: 0x6970_636d, // "ipcm"
+  version: 1,
+  description: "an @ipc/shm shared map",
+};
 
 /** Entries a map holds unless `capacity` says otherwise. */
 export const DEFAULT_MAP_CAPACITY = 1024;
@@ -32,108 +32,123 @@ export const DEFAULT_MAX_KEY_BYTES = 64;
 export const DEFAULT_MAX_VALUE_BYTES = 256;
 /** Milliseconds an operation waits for the map's lock before `ERR_IPC_TIMEOUT`. */
 const LOCK_TIMEOUT_MS = 10_000;
+/** Limits of a map's shape. */
+const SHAPE_LIMITS = { capacity: 2 ** 24, maxKeyBytes: 65_536, maxValueBytes: 2 ** 24 } as const;
 
 /** The shape of a shared map, fixed when it is created. */
 export interface SharedMapShape {
   /** Entries it can hold (counters included). @default 1024 */
-  capacity?: number;
+  capacity?: number | undefined;
   /** Longest key, in UTF-8 bytes. @default 64 */
-  maxKeyBytes?: number;
+  maxKeyBytes?: number | undefined;
   /** Longest value once encoded by the codec, in bytes. @default 256 */
-  maxValueBytes?: number;
+  maxValueBytes?: number | undefined;
 }
 
 /** Options of every process's view of a shared map. */
 export interface SharedMapOptions<V> {
   /** How values are stored; every process must use the same. @default json */
-  codec?: Codec<V>;
-}
-
-/** Bytes of shared memory a map of `shape` needs. */
-export function sharedMapSize(shape: SharedMapShape = {}): number {
-  const { capacity, slotBytes } = checkShape(shape);
-  return HEADER_BYTES + capacity * slotBytes;
-}
-
-/** Writes an empty map's header into fresh (zeroed) memory. */
-export function formatSharedMap(buffer: ArrayBuffer, shape: SharedMapShape = {}): void {
-  const { capacity, maxKeyBytes, maxValueBytes } = checkShape(shape);
-  const header = new Int32Array(buffer, 0, HEADER_BYTES / 4);
-  header[H_CAPACITY] = capacity;
-  header[H_MAX_KEY] = maxKeyBytes;
-  header[H_MAX_VALUE] = maxValueBytes;
-  header[H_VERSION] = VERSION;
-  Atomics.store(header, H_MAGIC, MAGIC);
+  codec?: Codec<V> | undefined;
 }
 
 /**
  * A string-keyed map in shared memory that any number of processes read and update (Python's
  * `Manager().dict()` for the common case, without a server process): values encoded by a codec, and
- * counters updated atomically. Every operation holds a {@link SharedLock} for microseconds and blocks
- * rather than yields; a process that dies holding it loses at most the entry it was writing. Fixed
- * capacity and key/value sizes, chosen at creation.
+ * counters updated atomically. Every operation holds the map's `SharedLock` for microseconds and blocks
+ * rather than yields; a process that dies holding it loses at most the entry it was writing.
  */
-export class SharedMap<V = unknown> implements Disposable {
+export interface SharedMap<V = unknown> extends Disposable {
+  /** The name of a named map ("/name"), or undefined. */
+  readonly name: string | undefined;
+  /** The descriptor of an anonymous map, to hand to a child; undefined for a named one. */
+  readonly fd: number | undefined;
+  /** Entries it can hold. */
+  readonly capacity: number;
+  /** Entries it holds now. */
+  readonly size: number;
+  /** The value (or counter) stored under `key`, or undefined. */
+  get(key: string): V | undefined;
+  /** True when `key` has a value or counter. */
+  has(key: string): boolean;
+  /** Stores `value` under `key`. @throws `ERR_IPC_SHM_MAP_FULL`, `ERR_IPC_FRAME_TOO_LARGE` (value over maxValueBytes), `ERR_IPC_INVALID_ARGUMENT` (key too long) */
+  set(key: string, value: V): this;
+  /** Removes `key`; true if it was there. */
+  delete(key: string): boolean;
+  /** Adds `delta` to the counter under `key` (created at 0) and returns the new value, atomically across processes. */
+  increment(key: string, delta?: number): number;
+  /** Replaces the value under `key` with `update(current)`, atomically with respect to every other process. */
+  update(key: string, update: (current: V | undefined) => V): V;
+  /** A snapshot of every entry, taken under the lock. */
+  entries(): [string, V][];
+  /** The keys, as a snapshot. */
+  keys(): string[];
+  /** Unmaps the map from this process (other processes keep theirs); its creator also removes a name it owns. Idempotent. */
+  close(): void;
+}
+
+/** Bytes of shared memory a map of `shape` needs. */
+export function sharedMapSize(shape: SharedMapShape = {}): number {
+  const { capacity, maxKeyBytes, maxValueBytes } = checkShape(shape);
+  return MAP_HEADER_BYTES + capacity * slotSize(maxKeyBytes, maxValueBytes);
+}
+
+/** Writes an empty map's header into fresh (zeroed) memory. */
+export function formatSharedMap(segment: Segment, shape: SharedMapShape = {}): void {
+  const { capacity, maxKeyBytes, maxValueBytes } = checkShape(shape);
+  writeSegmentHeader(segment, MAP_SEGMENT, [capacity, maxKeyBytes, maxValueBytes]);
+}
+
+/** The map stored in `segment` (see {@link SharedMap}). */
+export class SharedMapStore<V = unknown> implements SharedMap<V> {
   readonly #segment: Segment;
   readonly #codec: Codec<V>;
-  readonly #header: Int32Array;
-  readonly #words: Int32Array;
+  readonly #count: Int32Array;
   readonly #lock: SharedLock;
-  readonly #bytes: Uint8Array;
-  readonly #view: DataView;
-  readonly #capacity: number;
-  readonly #maxKeyBytes: number;
-  readonly #maxValueBytes: number;
-  readonly #slotBytes: number;
+  readonly #slots: MapSlots;
   readonly #keyScratch: Uint8Array;
+  readonly #release: () => void;
 
-  /** @internal Use `createSharedMap` / `openSharedMap`. */
-  constructor(segment: Segment, options: SharedMapOptions<V> = {}) {
-    const header = new Int32Array(segment.buffer, 0, HEADER_BYTES / 4);
-    if (Atomics.load(header, H_MAGIC) !== MAGIC || header[H_VERSION] !== VERSION) {
-      throw new IpcError(
-        IpcErrorCode.PROTOCOL,
-        `${segment.name} is not an @ipc/shm shared map (version ${VERSION}); check the name`,
-      );
+  /** `release` runs once, at close (the creator removes a name it owns there). @throws `ERR_IPC_PROTOCOL` when it is not a map */
+  constructor(segment: Segment, options: SharedMapOptions<V> = {}, release: () => void = () => {}) {
+    const [capacity, maxKeyBytes, maxValueBytes] = readSegmentHeader(segment, MAP_SEGMENT, 3) as [
+      number,
+      number,
+      number,
+    ];
+    let shape: ReturnType<typeof checkShape>;
+    try {
+      shape = checkShape({ capacity, maxKeyBytes, maxValueBytes });
+    } catch {
+      throw notOfKind(segment, MAP_SEGMENT, "its header claims an impossible shape");
+    }
+    if (segment.size < MAP_HEADER_BYTES + capacity * shape.slotBytes) {
+      throw notOfKind(segment, MAP_SEGMENT, `${segment.size} bytes cannot hold ${capacity} entries`);
     }
     this.#segment = segment;
     this.#codec = options.codec ?? (json as Codec<V>);
-    this.#header = header;
-    this.#capacity = header[H_CAPACITY]!;
-    this.#maxKeyBytes = header[H_MAX_KEY]!;
-    this.#maxValueBytes = header[H_MAX_VALUE]!;
-    this.#slotBytes = slotSize(this.#maxKeyBytes, this.#maxValueBytes);
-    if (segment.size < HEADER_BYTES + this.#capacity * this.#slotBytes) {
-      throw new IpcError(IpcErrorCode.PROTOCOL, `${segment.name} is smaller than its map header says`);
-    }
+    this.#count = new Int32Array(segment.buffer, 0, MAP_HEADER_BYTES / 4);
     this.#lock = new SharedLock(segment.buffer, LOCK_OFFSET);
-    this.#bytes = new Uint8Array(segment.buffer);
-    this.#words = new Int32Array(segment.buffer, 0, segment.size >>> 2);
-    this.#view = new DataView(segment.buffer);
-    this.#keyScratch = new Uint8Array(this.#maxKeyBytes);
+    this.#slots = new MapSlots(segment.buffer, capacity, maxKeyBytes, maxValueBytes);
+    this.#keyScratch = new Uint8Array(maxKeyBytes);
+    this.#release = release;
   }
 
-  /** The segment holding the map (its name, or `fd` for an anonymous one). */
-  get segment(): Segment {
-    return this.#segment;
+  get name(): string | undefined {
+    return this.#segment.name;
   }
 
-  /** The descriptor of an anonymous map, to hand to a child; undefined for a named one. */
   get fd(): number | undefined {
-    return (this.#segment as Partial<AnonymousSegment>).fd;
+    return this.#segment.fd;
   }
 
-  /** Entries it can hold. */
   get capacity(): number {
-    return this.#capacity;
+    return this.#slots.capacity;
   }
 
-  /** Entries it holds now. */
   get size(): number {
-    return Atomics.load(this.#header, H_COUNT);
+    return Atomics.load(this.#count, COUNT_WORD);
   }
 
-  /** The value (or counter) stored under `key`, or undefined. */
   get(key: string): V | undefined {
     return this.#locked(() => {
       const slot = this.#find(this.#encodeKey(key));
@@ -141,30 +156,26 @@ export class SharedMap<V = unknown> implements Disposable {
     });
   }
 
-  /** True when `key` has a value or counter. */
   has(key: string): boolean {
     return this.#locked(() => this.#find(this.#encodeKey(key)) >= 0);
   }
 
-  /** Stores `value` under `key`. @throws `ERR_IPC_SHM_MAP_FULL`, `ERR_IPC_FRAME_TOO_LARGE` (value over maxValueBytes), `ERR_IPC_INVALID_ARGUMENT` (key too long) */
   set(key: string, value: V): this {
     const encoded = this.#encodeValue(value);
-    this.#locked(() => this.#write(this.#encodeKey(key), encoded, 0));
+    this.#locked(() => this.#write(this.#encodeKey(key), { encoded }));
     return this;
   }
 
-  /** Removes `key`; true if it was there. */
   delete(key: string): boolean {
     return this.#locked(() => {
       const slot = this.#find(this.#encodeKey(key));
       if (slot < 0) return false;
-      Atomics.store(this.#words, this.#state(slot), DELETED);
-      Atomics.sub(this.#header, H_COUNT, 1);
+      this.#slots.setState(slot, DELETED);
+      Atomics.sub(this.#count, COUNT_WORD, 1);
       return true;
     });
   }
 
-  /** Adds `delta` to the counter under `key` (created at 0) and returns the new value, atomically across processes. */
   increment(key: string, delta = 1): number {
     if (typeof delta !== "number" || Number.isNaN(delta)) {
       throw new IpcError(IpcErrorCode.INVALID_ARGUMENT, `increment takes a number, got ${String(delta)}`);
@@ -172,59 +183,50 @@ export class SharedMap<V = unknown> implements Disposable {
     return this.#locked(() => {
       const encodedKey = this.#encodeKey(key);
       const slot = this.#find(encodedKey);
-      if (slot >= 0 && this.#valueLength(slot) === COUNTER) {
-        const at = this.#slotOffset(slot) + 16;
-        const next = this.#view.getFloat64(at, true) + delta;
-        this.#view.setFloat64(at, next, true);
-        return next;
+      if (slot < 0) {
+        this.#write(encodedKey, { counter: delta });
+        return delta;
       }
-      if (slot >= 0) {
+      if (!("counter" in this.#slots.value(slot))) {
         throw new IpcError(
           IpcErrorCode.INVALID_ARGUMENT,
           `"${key}" holds a value, not a counter; delete it or use another key`,
         );
       }
-      this.#write(encodedKey, undefined, delta);
-      return delta;
+      return this.#slots.addToCounter(slot, delta);
     });
   }
 
-  /** Replaces the value under `key` with `update(current)`, atomically with respect to every other process. */
   update(key: string, update: (current: V | undefined) => V): V {
     return this.#locked(() => {
       const encodedKey = this.#encodeKey(key);
       const slot = this.#find(encodedKey);
       const next = update(slot < 0 ? undefined : this.#read(slot));
-      this.#write(encodedKey, this.#encodeValue(next), 0);
+      this.#write(encodedKey, { encoded: this.#encodeValue(next) });
       return next;
     });
   }
 
-  /** A snapshot of every entry, taken under the lock. */
   entries(): [string, V][] {
     return this.#locked(() => {
       const out: [string, V][] = [];
       const decoder = new TextDecoder();
-      for (let slot = 0; slot < this.#capacity; slot += 1) {
-        if (Atomics.load(this.#words, this.#state(slot)) !== USED) continue;
-        const at = this.#slotOffset(slot);
-        const keyLength = this.#view.getInt32(at + 8, true);
-        out.push([
-          decoder.decode(this.#bytes.subarray(at + SLOT_HEADER_BYTES, at + SLOT_HEADER_BYTES + keyLength)),
-          this.#read(slot),
-        ]);
+      for (let slot = 0; slot < this.#slots.capacity; slot += 1) {
+        if (this.#slots.state(slot) !== USED) continue;
+        // A private copy is decoded, never the shared bytes themselves.
+        out.push([decoder.decode(this.#slots.key(slot)), this.#read(slot)]);
       }
       return out;
     });
   }
 
-  /** The keys, as a snapshot. */
   keys(): string[] {
     return this.entries().map(([key]) => key);
   }
 
-  /** Unmaps the map from this process; other processes keep theirs. Idempotent. */
   close(): void {
+    if (this.#segment.buffer.byteLength === 0) return;
+    this.#release();
     this.#segment.close();
   }
 
@@ -251,12 +253,11 @@ export class SharedMap<V = unknown> implements Disposable {
   /** After a holder died: drops the entry it was writing and recounts. */
   #repair(): void {
     let count = 0;
-    for (let slot = 0; slot < this.#capacity; slot += 1) {
-      const state = this.#state(slot);
-      if (Atomics.load(this.#words, state) === WRITING) Atomics.store(this.#words, state, DELETED);
-      if (Atomics.load(this.#words, state) === USED) count += 1;
+    for (let slot = 0; slot < this.#slots.capacity; slot += 1) {
+      if (this.#slots.state(slot) === WRITING) this.#slots.setState(slot, DELETED);
+      if (this.#slots.state(slot) === USED) count += 1;
     }
-    Atomics.store(this.#header, H_COUNT, count);
+    Atomics.store(this.#count, COUNT_WORD, count);
   }
 
   #encodeKey(key: string): Uint8Array {
@@ -267,7 +268,7 @@ export class SharedMap<V = unknown> implements Disposable {
     if (read !== key.length) {
       throw new IpcError(
         IpcErrorCode.INVALID_ARGUMENT,
-        `the key "${key.slice(0, 20)}..." is longer than maxKeyBytes (${this.#maxKeyBytes}) of this map`,
+        `the key "${key.slice(0, 20)}..." is longer than maxKeyBytes (${this.#slots.maxKeyBytes}) of this map`,
       );
     }
     return this.#keyScratch.subarray(0, written);
@@ -275,10 +276,10 @@ export class SharedMap<V = unknown> implements Disposable {
 
   #encodeValue(value: V): Uint8Array {
     const encoded = encodeWith(this.#codec, value);
-    if (encoded.byteLength > this.#maxValueBytes) {
+    if (encoded.byteLength > this.#slots.maxValueBytes) {
       throw new IpcError(
         IpcErrorCode.FRAME_TOO_LARGE,
-        `the value is ${encoded.byteLength} bytes encoded, over maxValueBytes (${this.#maxValueBytes}) of this map`,
+        `the value is ${encoded.byteLength} bytes encoded, over maxValueBytes (${this.#slots.maxValueBytes}) of this map`,
       );
     }
     return encoded;
@@ -287,79 +288,48 @@ export class SharedMap<V = unknown> implements Disposable {
   /** Slot holding `key`, or -1. */
   #find(key: Uint8Array): number {
     const hash = hashBytes(key);
-    for (let probe = 0, slot = hash % this.#capacity; probe < this.#capacity; probe += 1) {
-      const state = Atomics.load(this.#words, this.#state(slot));
+    const { capacity } = this.#slots;
+    for (let probe = 0, slot = hash % capacity; probe < capacity; probe += 1) {
+      const state = this.#slots.state(slot);
       if (state === EMPTY) return -1;
-      if (state === USED && this.#keyIs(slot, hash, key)) return slot;
-      slot = slot + 1 === this.#capacity ? 0 : slot + 1;
+      if (state === USED && this.#slots.holds(slot, hash, key)) return slot;
+      slot = slot + 1 === capacity ? 0 : slot + 1;
     }
     return -1;
   }
 
-  /** Stores a value (or, with `value` undefined, a counter at `counter`) under `key`, in its slot or a free one. */
-  #write(key: Uint8Array, value: Uint8Array | undefined, counter: number): void {
+  /** Stores `value` under `key`, in its slot or a free one. */
+  #write(key: Uint8Array, value: SlotValue): void {
     const hash = hashBytes(key);
+    const { capacity } = this.#slots;
     let target = -1;
     let existing = false;
-    for (let probe = 0, slot = hash % this.#capacity; probe < this.#capacity; probe += 1) {
-      const state = Atomics.load(this.#words, this.#state(slot));
-      if (state === USED && this.#keyIs(slot, hash, key)) {
+    for (let probe = 0, slot = hash % capacity; probe < capacity; probe += 1) {
+      const state = this.#slots.state(slot);
+      if (state === USED && this.#slots.holds(slot, hash, key)) {
         target = slot;
         existing = true;
         break;
       }
       if (state !== USED && target < 0) target = slot;
       if (state === EMPTY) break;
-      slot = slot + 1 === this.#capacity ? 0 : slot + 1;
+      slot = slot + 1 === capacity ? 0 : slot + 1;
     }
     if (target < 0) {
       throw new IpcError(
         ShmErrorCode.MAP_FULL,
-        `the shared map is full (${this.#capacity} entries); create it with a larger capacity`,
+        `the shared map is full (${capacity} entries); create it with a larger capacity`,
       );
     }
-    const state = this.#state(target);
-    Atomics.store(this.#words, state, WRITING);
-    const at = this.#slotOffset(target);
-    const view = this.#view;
-    view.setInt32(at + 4, hash, true);
-    view.setInt32(at + 8, key.byteLength, true);
-    view.setInt32(at + 12, value === undefined ? COUNTER : value.byteLength, true);
-    view.setFloat64(at + 16, counter, true);
-    this.#bytes.set(key, at + SLOT_HEADER_BYTES);
-    if (value !== undefined) this.#bytes.set(value, at + SLOT_HEADER_BYTES + this.#maxKeyBytes);
-    Atomics.store(this.#words, state, USED);
-    if (!existing) Atomics.add(this.#header, H_COUNT, 1);
+    this.#slots.setState(target, WRITING);
+    this.#slots.write(target, hash, key, value);
+    this.#slots.setState(target, USED);
+    if (!existing) Atomics.add(this.#count, COUNT_WORD, 1);
   }
 
   #read(slot: number): V {
-    const at = this.#slotOffset(slot);
-    const length = this.#valueLength(slot);
-    if (length === COUNTER) return this.#view.getFloat64(at + 16, true) as V;
-    const start = at + SLOT_HEADER_BYTES + this.#maxKeyBytes;
-    return decodeWith(this.#codec, this.#bytes.slice(start, start + length));
-  }
-
-  #keyIs(slot: number, hash: number, key: Uint8Array): boolean {
-    const at = this.#slotOffset(slot);
-    if (this.#view.getInt32(at + 4, true) !== hash || this.#view.getInt32(at + 8, true) !== key.byteLength)
-      return false;
-    const start = at + SLOT_HEADER_BYTES;
-    for (let i = 0; i < key.byteLength; i += 1) if (this.#bytes[start + i] !== key[i]) return false;
-    return true;
-  }
-
-  #valueLength(slot: number): number {
-    return this.#view.getInt32(this.#slotOffset(slot) + 12, true);
-  }
-
-  #slotOffset(slot: number): number {
-    return HEADER_BYTES + slot * this.#slotBytes;
-  }
-
-  /** Index in #words of a slot's state word. */
-  #state(slot: number): number {
-    return this.#slotOffset(slot) >>> 2;
+    const value = this.#slots.value(slot);
+    return "counter" in value ? (value.counter as V) : decodeWith(this.#codec, value.encoded);
   }
 }
 
@@ -370,19 +340,17 @@ function hashBytes(bytes: Uint8Array): number {
   return hash >>> 1;
 }
 
-function slotSize(maxKeyBytes: number, maxValueBytes: number): number {
-  return Math.ceil((SLOT_HEADER_BYTES + maxKeyBytes + maxValueBytes) / 8) * 8;
-}
-
+/** The shape with defaults filled in. @throws `ERR_IPC_INVALID_ARGUMENT` for a value out of its range */
 function checkShape(shape: SharedMapShape) {
   const capacity = shape.capacity ?? DEFAULT_MAP_CAPACITY;
   const maxKeyBytes = shape.maxKeyBytes ?? DEFAULT_MAX_KEY_BYTES;
   const maxValueBytes = shape.maxValueBytes ?? DEFAULT_MAX_VALUE_BYTES;
-  for (const [name, value, max] of [
-    ["capacity", capacity, 2 ** 24],
-    ["maxKeyBytes", maxKeyBytes, 65_536],
-    ["maxValueBytes", maxValueBytes, 2 ** 24],
+  for (const [name, value] of [
+    ["capacity", capacity],
+    ["maxKeyBytes", maxKeyBytes],
+    ["maxValueBytes", maxValueBytes],
   ] as const) {
+    const max = SHAPE_LIMITS[name];
     if (!Number.isSafeInteger(value) || value < 1 || value > max) {
       throw new IpcError(
         IpcErrorCode.INVALID_ARGUMENT,

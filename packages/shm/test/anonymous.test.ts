@@ -2,7 +2,7 @@ import { spawn } from "node:child_process";
 import { readdirSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { IpcErrorCode } from "@ipc/core";
-import { createAnonymousSegment, openSegmentFd } from "@ipc/shm";
+import { createSegment, openSegment } from "@ipc/shm";
 import { TYPESCRIPT_NODE_ARGS, trackChild } from "@ipc-internal/test-utils";
 import { describe, expect, it } from "vitest";
 
@@ -14,7 +14,7 @@ describe("anonymous segments (Linux)", () => {
     "hands memory to a child through stdio, with nothing in /dev/shm at any time",
     async () => {
       const before = readdirSync("/dev/shm").length;
-      using segment = createAnonymousSegment(4096);
+      using segment = createSegment(4096);
       expect(readdirSync("/dev/shm").length).toBe(before);
       const children = [0, 1].map(() => {
         const child = spawn(process.execPath, [...TYPESCRIPT_NODE_ARGS, CHILD, "100000"], {
@@ -31,8 +31,10 @@ describe("anonymous segments (Linux)", () => {
   );
 
   it("refuses descriptors that are not numbers, or have no memory behind them", () => {
-    expect(() => openSegmentFd(-1)).toThrow(expect.objectContaining({ code: IpcErrorCode.INVALID_ARGUMENT }));
-    expect(() => openSegmentFd(1e9)).toThrow(
+    expect(() => openSegment({ fd: -1 })).toThrow(
+      expect.objectContaining({ code: IpcErrorCode.INVALID_ARGUMENT }),
+    );
+    expect(() => openSegment({ fd: 1e9 })).toThrow(
       expect.objectContaining({ code: IpcErrorCode.SYSTEM, errno: "EBADF" }),
     );
   });

@@ -39,7 +39,7 @@ describe("shared-memory channel", () => {
 
   it("refuses a third process, a descriptor without memory, bad options and a missing name", async () => {
     const name = freshName();
-    await using creator = createShmChannel({ name, unlinkOnAttach: false });
+    await using creator = createShmChannel({ name, unlink: "on-close" });
     await using opener = openShmChannel(name);
     expect(() => openShmChannel(name)).toThrow(
       expect.objectContaining({ code: ShmErrorCode.CHANNEL_IN_USE }),
@@ -53,7 +53,7 @@ describe("shared-memory channel", () => {
         expect.objectContaining({ code: IpcErrorCode.INVALID_ARGUMENT }),
       );
     }
-    expect(() => createShmChannel({ spinMicroseconds: -1 })).toThrow(
+    expect(() => createShmChannel({ spin: -1 })).toThrow(
       expect.objectContaining({ code: IpcErrorCode.INVALID_ARGUMENT }),
     );
     expect(() => openShmChannel(freshName())).toThrow(
@@ -63,7 +63,7 @@ describe("shared-memory channel", () => {
 
   it("refuses to open a segment that is not a channel", () => {
     const name = freshName();
-    using plain = createSegment(name, 8192);
+    using plain = createSegment(8192, { name });
     try {
       expect(() => openShmChannel(name)).toThrow(expect.objectContaining({ code: IpcErrorCode.PROTOCOL }));
     } finally {
@@ -84,8 +84,8 @@ describe("shared-memory channel", () => {
 
   it("works without spinning: every wake-up goes through a futex (sleeping mode)", async () => {
     const name = freshName();
-    await using left = createShmChannel<number>({ name, spinMicroseconds: 0 });
-    await using right = openShmChannel<number>(name, { spinMicroseconds: 0 });
+    await using left = createShmChannel<number>({ name, spin: 0 });
+    await using right = openShmChannel<number>(name, { spin: 0 });
     let sum = 0;
     const echo = (async () => {
       for await (const n of right) await right.send(n * 2);

@@ -11,7 +11,7 @@ const smoke = `
 const { createSegment, openSegment, SharedLock, createShmChannel, openShmChannel } = require("@ipc/shm");
 (async () => {
   const name = "ipc-test-${process.pid}-install-" + process.argv[1];
-  const a = createSegment(name, 32);
+  const a = createSegment(32, { name });
   const b = openSegment(name);
   new Uint8Array(a.buffer)[0] = 9;
   a.unlink();

@@ -9,7 +9,7 @@ const smoke = `
 import { createSegment, openSegment } from "@ipc/shm";
 import { nativeShmPath } from "./src/native.ts";
 const name = "ipc-test-${process.pid}-loader-" + process.argv[1];
-const a = createSegment(name, 16);
+const a = createSegment(16, { name });
 const b = openSegment(name);
 new Uint8Array(a.buffer)[0] = 7;
 a.unlink();

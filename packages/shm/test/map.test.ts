@@ -5,11 +5,12 @@ import { IpcErrorCode, v8 } from "@ipc/core";
 import {
   createSegment,
   createSharedMap,
+  openSegment,
   openSharedMap,
-  removeOrphanedSegments,
   SharedLock,
   ShmErrorCode,
   uniqueSegmentName,
+  unlinkOrphanedSegments,
 } from "@ipc/shm";
 import { spawnPeer, TYPESCRIPT_NODE_ARGS, trackChild } from "@ipc-internal/test-utils";
 import { describe, expect, it } from "vitest";
@@ -86,7 +87,7 @@ describe("SharedMap", () => {
 
   it("refuses to open a segment that is not a map", () => {
     const name = freshName();
-    using plain = createSegment(name, 4096);
+    using plain = createSegment(4096, { name });
     try {
       expect(() => openSharedMap(name)).toThrow(expect.objectContaining({ code: IpcErrorCode.PROTOCOL }));
     } finally {
@@ -103,26 +104,29 @@ describe("SharedMap", () => {
       stdio: ["ignore", "inherit", "inherit", "ipc"],
     });
     expect(await new Promise((resolve) => holder.child.once("message", resolve))).toBe("locked");
-    expect(new SharedLock(map.segment.buffer, 32).owner).toBe(holder.child.pid);
+    // A second mapping of the same memory, to read the lock word (at byte 32 of a map, documented).
+    using memory = openSegment(name);
+    expect(new SharedLock(memory.buffer, 32).owner).toBe(holder.child.pid);
     holder.child.kill("SIGKILL");
     map.set("after", 2);
     expect(map.entries().sort()).toEqual([
       ["after", 2],
       ["before", 1],
     ]);
-    map.segment.unlink();
     await holder.exited;
   });
 });
 
 describe("SharedMap after a crash mid-write (white-box: uses the documented slot layout)", () => {
   it("drops the entry a dead holder was writing, keeps the others, and recounts", async () => {
-    using map = createSharedMap<number>({ capacity: 8 });
+    const name = freshName();
+    using map = createSharedMap<number>({ name, capacity: 8 });
+    using memory = openSegment(name);
     map.set("a", 1).set("b", 2);
     // Slots follow a 64-byte header; each is 24 bytes of header + maxKeyBytes + maxValueBytes, 8-aligned.
     const slotBytes = Math.ceil((24 + 64 + 256) / 8) * 8;
-    const bytes = new Uint8Array(map.segment.buffer);
-    const words = new Int32Array(map.segment.buffer);
+    const bytes = new Uint8Array(memory.buffer);
+    const words = new Int32Array(memory.buffer);
     let slotOfB = -1;
     for (let slot = 0; slot < 8; slot += 1) {
       const at = 64 + slot * slotBytes;
@@ -134,7 +138,7 @@ describe("SharedMap after a crash mid-write (white-box: uses the documented slot
     // ...and the lock still names that holder, a process that is gone.
     const gone = trackChild(spawn(process.execPath, ["-e", ""], { stdio: "ignore" }));
     await gone.exited;
-    new BigInt64Array(map.segment.buffer, 32, 1)[0] = BigInt(gone.child.pid!);
+    new BigInt64Array(memory.buffer, 32, 1)[0] = BigInt(gone.child.pid!);
     expect(map.get("b")).toBeUndefined();
     expect(map.get("a")).toBe(1);
     expect(map.size).toBe(1);
@@ -150,7 +154,7 @@ describe("crash hygiene", () => {
   it("removes segments left by a killed process, and only those", async () => {
     const prefix = `ipc-test-${process.pid}-orphan`;
     const mine = uniqueSegmentName(prefix);
-    using live = createSegment(mine, 64);
+    using live = createSegment(64, { name: mine });
     const child = spawnPeer(fixture("orphan-maker.ts"), {
       args: [prefix],
       stdio: ["ignore", "inherit", "inherit", "ipc"],
@@ -159,7 +163,7 @@ describe("crash hygiene", () => {
     child.child.kill("SIGKILL");
     await child.exited;
     expect(existsSync(`/dev/shm/${left}`)).toBe(true);
-    expect(removeOrphanedSegments(prefix)).toEqual([left]);
+    expect(unlinkOrphanedSegments(prefix)).toEqual([left]);
     expect(readdirSync("/dev/shm").filter((name) => name.startsWith(prefix))).toEqual([mine]);
     live.unlink();
   });

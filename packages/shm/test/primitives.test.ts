@@ -16,7 +16,6 @@ import {
   SharedEvent,
   SharedLock,
   SharedValue,
-  unlinkSegment,
 } from "@ipc/shm";
 import { type Peer, spawnPeer, waitUntil } from "@ipc-internal/test-utils";
 import { afterEach, describe, expect, it } from "vitest";
@@ -29,20 +28,18 @@ const open: Segment[] = [];
 
 /** A fresh named segment holding TestLayout, removed after the test. */
 function testSegment(): Segment {
-  const segment = createSegment(`${PREFIX}${(counter += 1)}`, TestLayout.byteLength);
+  const segment = createSegment(TestLayout.byteLength, { name: `${PREFIX}${(counter += 1)}` });
   open.push(segment);
   return segment;
 }
 
 afterEach(() => {
-  for (const segment of open.splice(0)) {
-    segment.close();
-    unlinkSegment(segment.name);
-  }
+  // The creator's close removes the name too.
+  for (const segment of open.splice(0)) segment.close();
 });
 
 function child(mode: string, segment: Segment, count?: number): Peer {
-  const args = [mode, segment.name, ...(count === undefined ? [] : [String(count)])];
+  const args = [mode, segment.name!, ...(count === undefined ? [] : [String(count)])];
   return spawnPeer(CHILD, { args, stdio: ["ignore", "inherit", "inherit", "ipc"] });
 }
 
@@ -214,7 +211,7 @@ describe("futex waits", () => {
   });
 
   it("rejects a pending async wait with ERR_IPC_CLOSED when its segment is closed", async () => {
-    const segment = createSegment(`${PREFIX}${(counter += 1)}`, 64);
+    const segment = createSegment(64, { name: `${PREFIX}${(counter += 1)}` });
     segment.unlink();
     const waiting = futexWaitAsync(new Int32Array(segment.buffer, 0, 1), 0, 0);
     await new Promise((resolve) => setTimeout(resolve, 20));
@@ -226,7 +223,7 @@ describe("futex waits", () => {
     const segment = testSegment();
     // No IPC channel: only the wait could keep this child alive, and only while it is pending.
     const peer = spawnPeer(CHILD, {
-      args: ["wait-then-exit", segment.name],
+      args: ["wait-then-exit", segment.name!],
       stdio: ["ignore", "pipe", "inherit"],
     });
     let output = "";

@@ -2,9 +2,10 @@ import { spawn } from "node:child_process";
 import { existsSync, readdirSync, statfsSync, statSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { IpcErrorCode } from "@ipc/core";
-import { createSegment, openSegment, ShmErrorCode, segmentName, unlinkSegment } from "@ipc/shm";
+import { createSegment, openSegment, ShmErrorCode, unlinkSegment } from "@ipc/shm";
 import { spawnPeer, TYPESCRIPT_NODE_ARGS, trackChild, waitUntil } from "@ipc-internal/test-utils";
 import { afterEach, describe, expect, it } from "vitest";
+import { segmentName } from "../src/segment.js";
 
 const fixture = (name: string) => fileURLToPath(new URL(`./fixtures/${name}`, import.meta.url));
 const PREFIX = `ipc-test-${process.pid}-`;
@@ -21,19 +22,21 @@ afterEach(() => {
 describe("segments", () => {
   it("creates a segment exclusively, mode 0600, sized up front, and removes it on unlink", () => {
     const name = freshName();
-    using segment = createSegment(name, 4096);
+    using segment = createSegment(4096, { name });
     expect(segment).toMatchObject({ name: `/${name}`, size: 4096, created: true });
     const stat = statSync(`/dev/shm/${name}`);
     expect(stat.mode & 0o777).toBe(0o600);
     expect(stat.blocks * 512).toBeGreaterThanOrEqual(4096); // reserved, not sparse
-    expect(() => createSegment(name, 4096)).toThrow(expect.objectContaining({ code: ShmErrorCode.EXISTS }));
+    expect(() => createSegment(4096, { name })).toThrow(
+      expect.objectContaining({ code: ShmErrorCode.EXISTS }),
+    );
     segment.unlink();
     expect(existsSync(`/dev/shm/${name}`)).toBe(false);
   });
 
   it("shares memory with another mapping of the same name, which keeps working after unlink", () => {
     const name = freshName();
-    using first = createSegment(name, 64, { mode: 0o640 });
+    using first = createSegment(64, { name, mode: 0o640 });
     using second = openSegment(name);
     expect(statSync(`/dev/shm/${name}`).mode & 0o777).toBe(0o640);
     new Uint8Array(first.buffer).set([1, 2, 3]);
@@ -45,24 +48,39 @@ describe("segments", () => {
   });
 
   it("detaches the buffer on close, so the memory cannot be touched afterwards", () => {
-    const name = freshName();
-    const segment = createSegment(name, 64);
+    const segment = createSegment(64, { name: freshName() });
     const view = new Uint8Array(segment.buffer);
     segment.close();
     segment.close();
     expect(segment.buffer.byteLength).toBe(0);
     expect(view.length).toBe(0);
-    unlinkSegment(name);
+  });
+
+  it("removes its name when its creator closes it, unless unlink is never; an opener's close removes nothing", () => {
+    const owned = freshName();
+    const segment = createSegment(64, { name: owned });
+    openSegment(owned).close();
+    expect(existsSync(`/dev/shm/${owned}`)).toBe(true);
+    segment.close();
+    expect(existsSync(`/dev/shm/${owned}`)).toBe(false);
+
+    const kept = freshName();
+    createSegment(64, { name: kept, unlink: "never" }).close();
+    expect(existsSync(`/dev/shm/${kept}`)).toBe(true);
+    unlinkSegment(kept);
+    expect(() => createSegment(64, { unlink: "sometimes" as never })).toThrow(
+      expect.objectContaining({ code: IpcErrorCode.INVALID_ARGUMENT }),
+    );
   });
 
   it("validates names and sizes with their own codes", () => {
     expect(segmentName("app")).toBe("/app");
     expect(segmentName("/app")).toBe("/app");
-    for (const bad of ["", "/", "a/b", "x".repeat(256)]) {
+    for (const bad of ["", "/", "a/b", ".", "..", "x".repeat(256)]) {
       expect(() => segmentName(bad)).toThrow(expect.objectContaining({ code: ShmErrorCode.NAME }));
     }
     for (const size of [0, -1, 1.5]) {
-      expect(() => createSegment(freshName(), size)).toThrow(
+      expect(() => createSegment(size, { name: freshName() })).toThrow(
         expect.objectContaining({ code: IpcErrorCode.INVALID_ARGUMENT }),
       );
     }
@@ -76,7 +94,7 @@ describe("segments", () => {
     // 64 MiB more than /dev/shm has free: posix_fallocate refuses at creation (ENOSPC).
     const { bavail, bsize } = statfsSync("/dev/shm");
     const tooBig = bavail * bsize + 64 * 1024 * 1024;
-    expect(() => createSegment(name, tooBig)).toThrow(
+    expect(() => createSegment(tooBig, { name })).toThrow(
       expect.objectContaining({ code: ShmErrorCode.NO_SPACE }),
     );
     expect(existsSync(`/dev/shm/${name}`)).toBe(false);
@@ -112,7 +130,7 @@ describe("a full tmpfs", () => {
 describe("across processes", () => {
   it("four processes add to one counter a million times each with Atomics and lose no update", async () => {
     const name = freshName();
-    using segment = createSegment(name, 64);
+    using segment = createSegment(64, { name });
     const peers = [0, 1, 2, 3].map(() =>
       spawnPeer(fixture("incrementer.ts"), {
         args: [name, "1000000"],
@@ -124,7 +142,6 @@ describe("across processes", () => {
     const exits = await Promise.all(peers.map((peer) => peer.exited));
     expect(exits.every((exit) => exit.code === 0)).toBe(true);
     expect(Atomics.load(new Int32Array(segment.buffer, 0, 1), 0)).toBe(4_000_000);
-    segment.unlink();
   });
 
   it("opens a segment Python created, and Python opens ours (standard library only)", async () => {
@@ -148,7 +165,7 @@ describe("across processes", () => {
     expect(output).toBe("ready\nfrom node\n");
 
     const ourName = freshName();
-    using ours = createSegment(ourName, 4096);
+    using ours = createSegment(4096, { name: ourName });
     Buffer.from(ours.buffer).write("node here", 0);
     const reader = spawn("python3", [fixture("python_shm.py"), "open", ourName], {
       stdio: ["ignore", "pipe", "inherit"],
@@ -161,6 +178,5 @@ describe("across processes", () => {
     expect(await readerPeer.exited).toEqual({ code: 0, signal: null });
     expect(read).toBe("node here\n");
     expect(Buffer.from(ours.buffer, 16, 15).toString()).toBe("python was here");
-    ours.unlink();
   });
 });

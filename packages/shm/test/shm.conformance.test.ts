@@ -1,5 +1,4 @@
 import { fileURLToPath } from "node:url";
-import type { Channel } from "@ipc/core";
 import { createShmChannel, openShmChannel } from "@ipc/shm";
 import {
   type ConformanceSubject,
@@ -9,6 +8,7 @@ import {
   serveChannel,
 } from "@ipc-internal/conformance";
 import { spawnPeer } from "@ipc-internal/test-utils";
+import type { ShmChannelEnd } from "../src/shm-channel.js";
 
 const PEER = fileURLToPath(new URL("./fixtures/shm-peer.ts", import.meta.url));
 let counter = 0;
@@ -20,10 +20,11 @@ const inProcess: ConformanceSubject = {
   async open({ localCodec, remoteCodec, localMaxFrameSize }) {
     const name = freshName();
     const local = createShmChannel({ name, codec: codecByName(localCodec), maxFrameSize: localMaxFrameSize });
-    const far = openShmChannel(name, { codec: codecByName(remoteCodec) });
+    // The far end writes raw bytes through the channel's internal test hook.
+    const far = openShmChannel(name, { codec: codecByName(remoteCodec) }) as ShmChannelEnd<unknown>;
     return {
-      local: local as Channel<unknown>,
-      remote: serveChannel(far as Channel<unknown>, async (bytes) => far.writeRaw(bytes)),
+      local,
+      remote: serveChannel(far, async (bytes) => far.writeRaw(bytes)),
       async dispose() {
         await Promise.all([local.close({ timeout: 1000 }), far.close({ timeout: 1000 })]);
       },
@@ -38,24 +39,24 @@ const byName: ConformanceSubject = {
     const name = freshName();
     const local = createShmChannel({ name, codec: codecByName(localCodec), maxFrameSize: localMaxFrameSize });
     const peer = spawnPeer(PEER, { args: [name, remoteCodec] });
-    return pairWithPeer(local as Channel<unknown>, peer, { raw: true });
+    return pairWithPeer(local, peer, { raw: true });
   },
 };
 
-/** An anonymous channel handed to a child by descriptor; `spinMicroseconds` for both ends. */
-function childByDescriptor(name: string, spinMicroseconds?: number): ConformanceSubject {
+/** An anonymous channel handed to a child by descriptor; `spin` for both ends. */
+function childByDescriptor(name: string, spin?: number): ConformanceSubject {
   return {
     name,
     capabilities: { duplex: true, raw: true, crossProcess: true },
     async open({ localCodec, remoteCodec, localMaxFrameSize }) {
       const codec = codecByName(localCodec);
-      const local = createShmChannel({ codec, maxFrameSize: localMaxFrameSize, spinMicroseconds });
-      const spin = spinMicroseconds === undefined ? [] : [String(spinMicroseconds)];
+      const local = createShmChannel({ codec, maxFrameSize: localMaxFrameSize, spin });
+      const spinArgs = spin === undefined ? [] : [String(spin)];
       const peer = spawnPeer(PEER, {
-        args: ["fd:4", remoteCodec, ...spin],
+        args: ["fd:4", remoteCodec, ...spinArgs],
         stdio: ["ignore", "inherit", "inherit", "ipc", local.fd!],
       });
-      return pairWithPeer(local as Channel<unknown>, peer, { raw: true });
+      return pairWithPeer(local, peer, { raw: true });
     },
   };
 }

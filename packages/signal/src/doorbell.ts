@@ -1,5 +1,11 @@
 import { onSignal, type SignalDisposer } from "./listen.js";
-import type { ListenOptions, SignalName } from "./signal-names.js";
+import type { OnSignalOptions, SignalName } from "./signal-names.js";
+
+/** Options for {@link onDoorbell}. */
+export interface OnDoorbellOptions extends OnSignalOptions {
+  /** Told when a drain throws (the next ring drains again). */
+  onError?: (error: unknown) => void;
+}
 
 /**
  * "Signal as doorbell": calls `drain` when `signal` rings, where `drain` reads everything waiting in the
@@ -9,7 +15,7 @@ import type { ListenOptions, SignalName } from "./signal-names.js";
 export function onDoorbell(
   signal: SignalName,
   drain: () => unknown,
-  options: ListenOptions & { onError?: (error: unknown) => void } = {},
+  options: OnDoorbellOptions = {},
 ): SignalDisposer {
   let draining = false;
   let rungAgain = false;

@@ -15,4 +15,4 @@ export const SignalErrorCode = {
 } as const;
 
 /** A code defined by @ipc/signal. */
-export type SignalErrorCodeString = (typeof SignalErrorCode)[keyof typeof SignalErrorCode];
+export type SignalErrorCode = (typeof SignalErrorCode)[keyof typeof SignalErrorCode];

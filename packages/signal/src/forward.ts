@@ -2,10 +2,13 @@ import { isIpcError } from "@ipc/core";
 import { SignalErrorCode } from "./errors.js";
 import { onSignal, type SignalDisposer } from "./listen.js";
 import { type SignalTarget, sendSignal } from "./send.js";
-import type { ListenOptions, SignalName } from "./signal-names.js";
+import type { OnSignalOptions, SignalName } from "./signal-names.js";
 
 /** Signals a supervisor passes on unless told otherwise. */
 export const DEFAULT_FORWARDED_SIGNALS: readonly SignalName[] = ["SIGINT", "SIGTERM", "SIGHUP"];
+
+/** Options for {@link forwardSignals}. */
+export interface ForwardSignalsOptions extends OnSignalOptions {}
 
 /**
  * Passes every delivery of `signals` to this process on to `targets` (children, pids, process groups);
@@ -15,7 +18,7 @@ export const DEFAULT_FORWARDED_SIGNALS: readonly SignalName[] = ["SIGINT", "SIGT
 export function forwardSignals(
   targets: SignalTarget | readonly SignalTarget[],
   signals: readonly SignalName[] = DEFAULT_FORWARDED_SIGNALS,
-  options: ListenOptions = {},
+  options: ForwardSignalsOptions = {},
 ): SignalDisposer {
   const list = Array.isArray(targets) ? targets : [targets];
   return onSignal(

@@ -1,6 +1,6 @@
-import { type WaitOptions } from "@ipc/core";
+import type { WaitOptions } from "@ipc/core";
 import { cancellableWait } from "@ipc/core/transport";
-import { type ListenOptions, listenableSignal, type SignalName } from "./signal-names.js";
+import { listenableSignal, type OnSignalOptions, type SignalName } from "./signal-names.js";
 
 /** Stops a handler; also `using`-disposable. Calling it again does nothing. */
 export interface SignalDisposer {
@@ -17,7 +17,7 @@ export interface SignalDisposer {
 export function onSignal(
   signals: SignalName | readonly SignalName[],
   handler: (signal: SignalName) => void,
-  options: ListenOptions = {},
+  options: OnSignalOptions = {},
 ): SignalDisposer {
   const names = (Array.isArray(signals) ? signals : [signals]).map((signal) =>
     listenableSignal(signal, options),
@@ -33,13 +33,23 @@ export function onSignal(
   return Object.assign(dispose, { [Symbol.dispose]: dispose });
 }
 
+/** Options for {@link waitForSignal}. */
+export interface WaitForSignalOptions extends WaitOptions, OnSignalOptions {}
+
+/** Options for {@link signals}. */
+export interface SignalsOptions extends OnSignalOptions {
+  /** Ends the iteration when it aborts. */
+  signal?: AbortSignal;
+}
+
 /**
- * Resolves with the first of `signals` delivered to this process; the listener is removed either way.
+ * Resolves with the first of `signals` (one name, or a list) delivered to this process; the listener is
+ * removed either way.
  * @throws `ERR_IPC_TIMEOUT`, `ERR_IPC_ABORTED`, and the refusals of {@link onSignal}
  */
 export function waitForSignal(
   signals: SignalName | readonly SignalName[],
-  options: WaitOptions & ListenOptions = {},
+  options: WaitForSignalOptions = {},
 ): Promise<SignalName> {
   let stop: SignalDisposer | undefined;
   try {
@@ -67,7 +77,7 @@ export function waitForSignal(
  */
 export async function* signals(
   names: SignalName | readonly SignalName[],
-  options: { signal?: AbortSignal } & ListenOptions = {},
+  options: SignalsOptions = {},
 ): AsyncGenerator<SignalName, void, undefined> {
   const queue: SignalName[] = [];
   let wake: (() => void) | undefined;

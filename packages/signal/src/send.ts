@@ -22,12 +22,6 @@ export function sendSignal(target: SignalTarget, signal: SignalName | number = "
   }
 }
 
-/** True while process `pid` exists and has not exited (even if this process may not signal it); an exited child not yet reaped counts as gone. */
-export function isAlive(pid: number): boolean {
-  checkPid(pid);
-  return processAlive(pid);
-}
-
 function resolveTarget(target: SignalTarget): { pid: number; describe: string } {
   if (typeof target === "number") {
     checkPid(target);

@@ -19,19 +19,19 @@ export interface ShutdownReason {
 export type ShutdownStep = (why: ShutdownReason) => unknown;
 
 /** Options for {@link onShutdown}. */
-export interface ShutdownStepOptions {
+export interface OnShutdownOptions {
   /** Used in messages about the step. */
   name?: string;
   /** Milliseconds before the step is given up and the next one runs. @default 5000 */
-  timeoutMs?: number;
+  timeout?: number;
 }
 
 /** Process-wide shutdown settings for {@link configureShutdown}. */
-export interface ShutdownSettings {
+export interface ConfigureShutdownOptions {
   /** @default ["SIGTERM", "SIGINT", "SIGHUP"] */
   signals?: readonly SignalName[];
-  /** @default 10000 */
-  deadlineMs?: number;
+  /** Milliseconds the whole shutdown may take before the process exits regardless. @default 10000 */
+  deadline?: number;
   /** Exit code after a signal; by default the shell's 128 + signal number. */
   exitCode?: number;
   /** Where progress and problems are reported. @default writes to stderr */
@@ -41,13 +41,13 @@ export interface ShutdownSettings {
 interface Step {
   run: ShutdownStep;
   name: string;
-  timeoutMs: number;
+  timeout: number;
 }
 
 const steps: Step[] = [];
-let settings: Required<Omit<ShutdownSettings, "exitCode">> & { exitCode?: number } = {
+let settings: Required<Omit<ConfigureShutdownOptions, "exitCode">> & { exitCode?: number } = {
   signals: DEFAULT_SHUTDOWN_SIGNALS,
-  deadlineMs: DEFAULT_SHUTDOWN_DEADLINE_MS,
+  deadline: DEFAULT_SHUTDOWN_DEADLINE_MS,
   log: (message) => process.stderr.write(`${message}\n`),
 };
 let listening: SignalDisposer | undefined;
@@ -58,11 +58,11 @@ let running: Promise<void> | undefined;
  * limit, when one of the shutdown signals arrives (or `shutdown()` is called); then the process exits.
  * Returns a disposer; when no step is left, the signals get Node's default behaviour back.
  */
-export function onShutdown(run: ShutdownStep, options: ShutdownStepOptions = {}): SignalDisposer {
+export function onShutdown(run: ShutdownStep, options: OnShutdownOptions = {}): SignalDisposer {
   const step: Step = {
     run,
     name: options.name ?? (run.name || `step ${steps.length + 1}`),
-    timeoutMs: options.timeoutMs ?? DEFAULT_STEP_TIMEOUT_MS,
+    timeout: options.timeout ?? DEFAULT_STEP_TIMEOUT_MS,
   };
   steps.push(step);
   listen();
@@ -78,7 +78,7 @@ export function onShutdown(run: ShutdownStep, options: ShutdownStepOptions = {})
 }
 
 /** Changes the process-wide shutdown settings (signals, deadline, exit code, log). */
-export function configureShutdown(options: ShutdownSettings): void {
+export function configureShutdown(options: ConfigureShutdownOptions): void {
   const signals = (options.signals ?? settings.signals).map((signal) => listenableSignal(signal));
   settings = { ...settings, ...options, signals };
   if (listening !== undefined) {
@@ -87,10 +87,18 @@ export function configureShutdown(options: ShutdownSettings): void {
   }
 }
 
+/** Options for {@link shutdown}. */
+export interface ShutdownOptions {
+  /** Exit code once the steps have run. @default 0 */
+  exitCode?: number;
+  /** Why, for the steps (`ShutdownReason.reason`). */
+  reason?: string;
+  /** `false` runs the steps without exiting. @default true */
+  exit?: boolean;
+}
+
 /** Runs the shutdown now (once); unless `exit: false`, then exits with `exitCode` (0). */
-export function shutdown(
-  options: { exitCode?: number; reason?: string; exit?: boolean } = {},
-): Promise<void> {
+export function shutdown(options: ShutdownOptions = {}): Promise<void> {
   return start(
     { reason: options.reason ?? "shutdown() was called" },
     options.exit === false ? undefined : (options.exitCode ?? 0),
@@ -124,9 +132,9 @@ function start(why: ShutdownReason, exitCode: number | undefined): Promise<void>
       exitCode === undefined
         ? undefined
         : setTimeout(() => {
-            settings.log(`shutdown took longer than ${settings.deadlineMs} ms: exiting now`);
+            settings.log(`shutdown took longer than ${settings.deadline} ms: exiting now`);
             process.exit(exitCode);
-          }, settings.deadlineMs);
+          }, settings.deadline);
     for (const step of [...steps].reverse()) await runStep(step, why);
     clearTimeout(deadline);
     if (exitCode !== undefined) process.exit(exitCode);
@@ -137,12 +145,12 @@ function start(why: ShutdownReason, exitCode: number | undefined): Promise<void>
 async function runStep(step: Step, why: ShutdownReason): Promise<void> {
   let timer: NodeJS.Timeout | undefined;
   const limit = new Promise<"timeout">((resolve) => {
-    timer = setTimeout(() => resolve("timeout"), step.timeoutMs);
+    timer = setTimeout(() => resolve("timeout"), step.timeout);
   });
   try {
     const outcome = await Promise.race([Promise.resolve().then(() => step.run(why)), limit]);
     if (outcome === "timeout") {
-      settings.log(`shutdown step "${step.name}" took more than ${step.timeoutMs} ms; moving on`);
+      settings.log(`shutdown step "${step.name}" took more than ${step.timeout} ms; moving on`);
     }
   } catch (error) {
     settings.log(

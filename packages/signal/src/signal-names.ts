@@ -32,8 +32,8 @@ export function signalNumber(signal: SignalName | number | string): number {
   return NUMBERS[signalName(signal)]!;
 }
 
-/** Options for code that listens for signals. */
-export interface ListenOptions {
+/** Options for {@link onSignal}, and for everything else that listens for signals. */
+export interface OnSignalOptions {
   /** Allow SIGUSR1, which Node uses to start its inspector (a listener may keep the debugger from starting). @default false */
   allowInspectorSignal?: boolean;
 }
@@ -44,7 +44,7 @@ export interface ListenOptions {
  */
 export function listenableSignal(
   signal: SignalName | number | string,
-  options: ListenOptions = {},
+  options: OnSignalOptions = {},
 ): SignalName {
   const name = signalName(signal);
   if (UNCATCHABLE.has(name)) {

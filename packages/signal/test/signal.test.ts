@@ -3,9 +3,9 @@ import { fileURLToPath } from "node:url";
 import { IpcErrorCode } from "@ipc/core";
 import {
   forwardSignals,
-  isAlive,
   onDoorbell,
   onSignal,
+  processAlive,
   SignalErrorCode,
   sendSignal,
   signalName,
@@ -60,11 +60,11 @@ describe("sending and waiting across processes", () => {
   it("sends by number too, and tells whether a process is alive", async () => {
     const waiter = start("waiter.ts");
     await waitUntil(() => waiter.output().includes("ready"), "the child to listen");
-    expect(isAlive(waiter.child.pid!)).toBe(true);
+    expect(processAlive(waiter.child.pid!)).toBe(true);
     sendSignal(waiter.child.pid!, signalNumber("SIGUSR2"));
     await waiter.exited;
-    expect(isAlive(waiter.child.pid!)).toBe(false);
-    expect(isAlive(1)).toBe(true);
+    expect(processAlive(waiter.child.pid!)).toBe(false);
+    expect(processAlive(1)).toBe(true);
   });
 });
 
