@@ -7,7 +7,10 @@ export const TEST_TIMEOUT_MS = 30_000;
  * The Vitest project every package runs: tests in `test/`, run against `src/` (the `@ipc/source`
  * condition), with the leak check (no process, descriptor, temp dir or segment left behind).
  */
-export function packageProject(name: string, setupFile = "@ipc-internal/test-utils/leak-check"): UserWorkspaceConfig {
+export function packageProject(
+  name: string,
+  setupFile = "@ipc-internal/test-utils/leak-check",
+): UserWorkspaceConfig {
   return defineProject({
     ssr: { resolve: { conditions: ["@ipc/source"] } },
     test: {

@@ -22,7 +22,9 @@ async function open(): Promise<Link> {
       return mechanism.link({ channel: openParentChannel(0, { codecs: [mechanism.codec] }) });
     case "ipc-fifo": {
       const [toPeer, toParent] = address!.split(",") as [string, string];
-      return mechanism.link({ channel: await openFifoChannel(toPeer, toParent, { codec: mechanism.codec! }) });
+      return mechanism.link({
+        channel: await openFifoChannel(toPeer, toParent, { codec: mechanism.codec! }),
+      });
     }
     case "ipc-shm": {
       const options = { codec: mechanism.codec!, spin: mechanism.spin };

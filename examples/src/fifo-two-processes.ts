@@ -9,14 +9,20 @@ import { createFifo, openFifoChannel } from "@ipc/fifo";
 const [role, dir] = process.argv.slice(2);
 if (role === "answerer") {
   // Reads questions.fifo, writes answers.fifo.
-  await using channel = await openFifoChannel<string>(join(dir!, "questions.fifo"), join(dir!, "answers.fifo"));
+  await using channel = await openFifoChannel<string>(
+    join(dir!, "questions.fifo"),
+    join(dir!, "answers.fifo"),
+  );
   for await (const question of channel) {
     console.log(`  answerer ${process.pid} got: ${question}`);
     await channel.send(`${question.toUpperCase()}!`);
   }
   console.log(`  answerer ${process.pid}: the asker hung up`);
 } else if (role === "asker") {
-  await using channel = await openFifoChannel<string>(join(dir!, "answers.fifo"), join(dir!, "questions.fifo"));
+  await using channel = await openFifoChannel<string>(
+    join(dir!, "answers.fifo"),
+    join(dir!, "questions.fifo"),
+  );
   for (const question of ["hello over a fifo", "are you a separate process"]) {
     await channel.send(question);
     console.log(`  asker ${process.pid} heard: ${await channel.receive({ timeout: 10_000 })}`);

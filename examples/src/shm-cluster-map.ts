@@ -2,7 +2,7 @@
 // process (Python's Manager().dict(), the common case). Segments left by a crashed earlier run are
 // removed at start.
 import cluster from "node:cluster";
-import { createSharedMap, openSharedMap, unlinkOrphanedSegments, uniqueSegmentName } from "@ipc/shm";
+import { createSharedMap, openSharedMap, uniqueSegmentName, unlinkOrphanedSegments } from "@ipc/shm";
 
 const PREFIX = "ipc-demo-cluster-map";
 
@@ -10,13 +10,10 @@ if (cluster.isPrimary) {
   const removed = unlinkOrphanedSegments(PREFIX);
   if (removed.length > 0) console.log(`  removed segments of dead runs: ${removed.join(", ")}`);
   const name = uniqueSegmentName(PREFIX);
+  // The primary created the map, so its close (at the end of this block) removes the name.
   using visits = createSharedMap<unknown>({ name, capacity: 256 });
-  try {
-    const workers = [1, 2, 3].map(() => cluster.fork({ VISITS_MAP: name }));
-    await Promise.all(workers.map((worker) => new Promise((resolve) => worker.once("exit", resolve))));
-  } finally {
-    visits.segment.unlink();
-  }
+  const workers = [1, 2, 3].map(() => cluster.fork({ VISITS_MAP: name }));
+  await Promise.all(workers.map((worker) => new Promise((resolve) => worker.once("exit", resolve))));
   console.log(`  total visits: ${visits.get("visits")} (3 workers x 600)`);
   for (const [key, value] of visits.entries().sort()) {
     if (key.startsWith("page:")) console.log(`  ${key} -> ${value}`);

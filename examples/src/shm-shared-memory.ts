@@ -1,7 +1,7 @@
 // @ipc/shm: three children share one piece of memory with their parent (Python's Value, Array and Lock):
 // an anonymous segment handed over as a descriptor, so nothing is left in /dev/shm even after a crash.
 import { spawn } from "node:child_process";
-import { createSegment, defineLayout, openSegmentFd } from "@ipc/shm";
+import { createSegment, defineLayout, openSegment } from "@ipc/shm";
 
 // Every process defines the same layout, so every field is at the same offset everywhere.
 const Stats = defineLayout({

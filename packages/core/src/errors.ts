@@ -69,7 +69,8 @@ export class IpcError extends Error {
     this.name = "IpcError";
     this.code = code;
     for (const key of DETAIL_KEYS) {
-      if (details[key] !== undefined) Object.defineProperty(this, key, { value: details[key], enumerable: true });
+      if (details[key] !== undefined)
+        Object.defineProperty(this, key, { value: details[key], enumerable: true });
     }
     Object.defineProperty(this, IPC_ERROR_BRAND, { value: true });
   }

@@ -1,5 +1,7 @@
 // @ipc/core for users: the contract, codecs, errors and the channel factories. Transport authors find
 // the machinery in "@ipc/core/transport".
+
+export { DEFAULT_CLOSE_TIMEOUT_MS } from "./base-channel.js";
 export type {
   Channel,
   ChannelDirection,
@@ -15,7 +17,6 @@ export type {
   Sender,
   SendOptions,
 } from "./channel.js";
-export { DEFAULT_CLOSE_TIMEOUT_MS } from "./base-channel.js";
 export type { Codec } from "./codec.js";
 export { bytes } from "./codecs/bytes.js";
 export type { JsonValue } from "./codecs/json.js";

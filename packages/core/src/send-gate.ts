@@ -13,7 +13,9 @@ type Action = () => void | Promise<void>;
 export class SendGate {
   readonly #hasRoom: () => boolean;
   // A withdrawn head may have been blocking others that now fit.
-  readonly #waiting = new WaiterQueue<void | Promise<void>, Action>(() => queueMicrotask(() => this.notify()));
+  readonly #waiting = new WaiterQueue<void | Promise<void>, Action>(() =>
+    queueMicrotask(() => this.notify()),
+  );
   readonly #idleWaiters = new WaiterQueue<void>();
   #failure: IpcError | undefined;
 

@@ -1,6 +1,6 @@
 import { bytes, IpcErrorCode, json, v8 } from "@ipc/core";
-import { decodeWith, encodeWith } from "@ipc/core/transport";
 import { createMsgpackCodec, msgpack } from "@ipc/core/msgpack";
+import { decodeWith, encodeWith } from "@ipc/core/transport";
 import { describe, expect, it } from "vitest";
 
 describe("codecs", () => {

@@ -1,6 +1,5 @@
 import { execFile } from "node:child_process";
-import { constants } from "node:fs";
-import { lstatSync, unlinkSync } from "node:fs";
+import { constants, lstatSync, unlinkSync } from "node:fs";
 import { access, lstat } from "node:fs/promises";
 import { dirname } from "node:path";
 import { IpcError } from "@ipc/core";

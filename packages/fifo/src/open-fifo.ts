@@ -134,7 +134,10 @@ function channelOptions<T>(options: OpenFifoOptions<T>): ChannelOptions<T> {
 /** Creates the FIFO if asked and checks it is one; true when this call created it and must unlink it at close. */
 async function prepare(path: string, options: OpenFifoOptions<unknown>): Promise<boolean> {
   if (!options.create) return false;
-  const created = await createFifo(path, { ...(options.create === true ? {} : options.create), exclusive: false });
+  const created = await createFifo(path, {
+    ...(options.create === true ? {} : options.create),
+    exclusive: false,
+  });
   return created && options.unlink !== "never";
 }
 

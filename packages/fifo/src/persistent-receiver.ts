@@ -1,12 +1,12 @@
 import {
   type CloseOptions,
+  type IpcError,
   IpcErrorCode,
   isIpcError,
-  type IpcError,
   type ReceiveOptions,
   type Receiver,
 } from "@ipc/core";
-import { ClosableEnd, Deadline, checkWaitOptions, receiveIterator } from "@ipc/core/transport";
+import { ClosableEnd, checkWaitOptions, Deadline, receiveIterator } from "@ipc/core/transport";
 
 /**
  * A receiver that outlives its writers: when the last writer closes (EOF), it opens the FIFO again and

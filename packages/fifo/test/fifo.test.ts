@@ -50,7 +50,10 @@ describe("creating FIFOs", () => {
     await expect(createFifo(file, { exclusive: false })).rejects.toMatchObject({
       code: FifoErrorCode.NOT_A_FIFO,
     });
-    await expect(openFifoReceiver(file)).rejects.toMatchObject({ code: FifoErrorCode.NOT_A_FIFO, path: file });
+    await expect(openFifoReceiver(file)).rejects.toMatchObject({
+      code: FifoErrorCode.NOT_A_FIFO,
+      path: file,
+    });
     await expect(openFifoSender(file, { wait: false })).rejects.toMatchObject({
       code: FifoErrorCode.NOT_A_FIFO,
     });

@@ -25,7 +25,9 @@ let opened:
  * side or dies.
  * @throws `ERR_IPC_PIPE_NO_PARENT`, `ERR_IPC_PIPE_NOT_A_PIPE`, `ERR_IPC_INVALID_ARGUMENT` (unknown codec)
  */
-export function openParentChannels(options: OpenParentChannelsOptions = {}): (Channel<unknown> | undefined)[] {
+export function openParentChannels(
+  options: OpenParentChannelsOptions = {},
+): (Channel<unknown> | undefined)[] {
   if (opened) return opened.channels;
   const entries = decodePipesEnv(process.env[PIPES_ENV]);
   for (const entry of entries) checkIsPipe(entry.fd);
@@ -63,7 +65,10 @@ export function openParentChannels(options: OpenParentChannelsOptions = {}): (Ch
 }
 
 /** In a child started with pipes: the channel of pipe `index` (see {@link openParentChannels}). */
-export function openParentChannel<T = unknown>(index = 0, options: OpenParentChannelOptions = {}): Channel<T> {
+export function openParentChannel<T = unknown>(
+  index = 0,
+  options: OpenParentChannelOptions = {},
+): Channel<T> {
   const channel = openParentChannels(options)[index];
   if (channel === undefined) {
     throw new IpcError(

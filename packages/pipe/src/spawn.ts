@@ -1,7 +1,13 @@
 import { type StdioOptions, spawn } from "node:child_process";
 import type { Socket } from "node:net";
 import { createStreamChannel, IpcError, IpcErrorCode, isIpcError, type WaitOptions } from "@ipc/core";
-import { PEER_EXIT_GRACE_MS, raceTimeout, SmallFrameReader, toIpcError, waitLimits } from "@ipc/core/transport";
+import {
+  PEER_EXIT_GRACE_MS,
+  raceTimeout,
+  SmallFrameReader,
+  toIpcError,
+  waitLimits,
+} from "@ipc/core/transport";
 import { type ChildExit, childLife, describeExit, exitDetails, exitOf } from "./child-exit.js";
 import { PipeErrorCode } from "./errors.js";
 import { DEFAULT_START_TIMEOUT_MS, HELLO_PAYLOAD } from "./hello.js";

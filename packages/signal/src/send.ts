@@ -1,6 +1,6 @@
 import type { ChildProcess } from "node:child_process";
 import { IpcError } from "@ipc/core";
-import { processAlive, toIpcError } from "@ipc/core/transport";
+import { toIpcError } from "@ipc/core/transport";
 import { SignalErrorCode } from "./errors.js";
 import { type SignalName, signalName, signalNumber } from "./signal-names.js";
 

@@ -1,5 +1,5 @@
 import { IpcErrorCode, isIpcError } from "@ipc/core";
-import { describe, expect, it } from "vitest";
+import { describe, expect } from "vitest";
 import { KIB, MIB, type SuiteContext } from "../context.js";
 
 /** The most a transport may buffer for a reader that does not read, before senders must wait. */

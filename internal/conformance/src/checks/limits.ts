@@ -1,5 +1,5 @@
 import { IpcErrorCode } from "@ipc/core";
-import { describe, expect, it } from "vitest";
+import { describe, expect } from "vitest";
 import { expectCode, header, type SuiteContext } from "../context.js";
 
 /** Frame size limits and malformed framing: the receiver closes, nothing is allocated for a claim. */

@@ -1,5 +1,5 @@
 import { IpcErrorCode, isIpcError } from "@ipc/core";
-import { describe, expect, it } from "vitest";
+import { describe, expect } from "vitest";
 import { expectCode, header, type SuiteContext, sendUntilRejected } from "../context.js";
 
 /** A killed peer process is reported promptly, and nothing hangs (cross-process subjects). */

@@ -1,5 +1,5 @@
 import { IpcErrorCode } from "@ipc/core";
-import { describe, expect, it } from "vitest";
+import { describe, expect } from "vitest";
 import { expectCode, type SuiteContext } from "../context.js";
 
 /**
