@@ -1,6 +1,7 @@
 import type { Duplex } from "node:stream";
 import { IpcError, IpcErrorCode, toIpcError } from "./errors.js";
 import { encodeFrameHeader, frameHeaderSize, writeFrameHeader } from "./framing.js";
+import { raceTimeout } from "./timing.js";
 
 /** Payloads up to this size are copied into a shared write batch; larger ones are written without a copy. */
 export const COALESCE_LIMIT_BYTES = 16 * 1024;
@@ -196,12 +197,7 @@ export class AtomicWriter implements FrameWriter {
 
   async finish(timeoutMs: number): Promise<void> {
     if (this.#queued === 0 || this.#stream.destroyed) return;
-    let timer: NodeJS.Timeout | undefined;
-    await new Promise<void>((resolve) => {
-      this.#drained.push(resolve);
-      timer = setTimeout(resolve, timeoutMs);
-    });
-    clearTimeout(timer);
+    await raceTimeout(new Promise<void>((resolve) => this.#drained.push(resolve)), timeoutMs, undefined);
   }
 
   dispose(): void {

@@ -1,5 +1,5 @@
 import type { WaitOptions } from "@ipc/core";
-import { checkWaitOptions, timeoutError } from "@ipc/core/transport";
+import { checkWaitOptions, Deadline, timeoutError } from "@ipc/core/transport";
 import { futexNotify, futexWait, futexWaitAsync } from "./futex.js";
 
 /** One look at a shared primitive: done with `value`, or sleep while the word still reads `expected`. */
@@ -29,14 +29,14 @@ function* waitLoop<R>(
   timeout: number,
   sliceMs: number,
 ): Generator<Sleep, R> {
-  const deadline = performance.now() + timeout;
+  const deadline = new Deadline(timeout);
   const { view, sleepers } = word;
   let sleeping = false;
   try {
     for (;;) {
       const next = step();
       if ("value" in next) return next.value;
-      const left = deadline - performance.now();
+      const left = deadline.remaining() ?? Number.POSITIVE_INFINITY;
       if (left <= 0) throw timeoutError(what, timeout);
       if (!sleeping) {
         Atomics.add(view, sleepers, 1);

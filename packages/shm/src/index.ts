@@ -6,6 +6,13 @@ export type { BoundField, BoundLayout, FieldSpec, SharedLayout } from "./layout.
 export { defineLayout } from "./layout.js";
 export type { LockGuard } from "./lock.js";
 export { SharedLock } from "./lock.js";
+export type { SharedMapShape } from "./map-format.js";
+export {
+  DEFAULT_MAP_CAPACITY,
+  DEFAULT_MAX_KEY_BYTES,
+  DEFAULT_MAX_VALUE_BYTES,
+  sharedMapSize,
+} from "./map-format.js";
 export type { CreateShmChannelOptions, OpenShmChannelOptions } from "./open-channel.js";
 export { createShmChannel, DEFAULT_RING_CAPACITY_BYTES, openShmChannel } from "./open-channel.js";
 export type { CreateSharedMapOptions, OpenSharedMapOptions } from "./open-map.js";
@@ -20,13 +27,7 @@ export {
   unlinkSegment,
 } from "./segment.js";
 export { SharedSemaphore } from "./semaphore.js";
-export type { SharedMap, SharedMapOptions, SharedMapShape } from "./shared-map.js";
-export {
-  DEFAULT_MAP_CAPACITY,
-  DEFAULT_MAX_KEY_BYTES,
-  DEFAULT_MAX_VALUE_BYTES,
-  sharedMapSize,
-} from "./shared-map.js";
+export type { SharedMap, SharedMapOptions } from "./shared-map.js";
 export type { ShmChannel, ShmChannelOptions } from "./shm-channel.js";
 export { DEFAULT_SPIN_MS } from "./shm-channel.js";
 export type { ScalarOf, ScalarType, TypedArrayOf } from "./value.js";

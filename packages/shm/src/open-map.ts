@@ -1,13 +1,7 @@
+import { formatSharedMap, type SharedMapShape, sharedMapSize } from "./map-format.js";
 import type { SegmentAddress, UnlinkPolicy } from "./segment.js";
 import { createFormatted, openFormatted } from "./segment-header.js";
-import {
-  formatSharedMap,
-  type SharedMap,
-  type SharedMapOptions,
-  type SharedMapShape,
-  SharedMapStore,
-  sharedMapSize,
-} from "./shared-map.js";
+import { type SharedMap, type SharedMapOptions, SharedMapStore } from "./shared-map.js";
 
 /** Options of {@link createSharedMap}. */
 export interface CreateSharedMapOptions<V> extends SharedMapOptions<V>, SharedMapShape {

@@ -1,5 +1,11 @@
 import { type Channel, IpcError, IpcErrorCode } from "@ipc/core";
-import { BaseChannel, type BaseChannelOptions, processAlive, toIpcError } from "@ipc/core/transport";
+import {
+  BaseChannel,
+  type BaseChannelOptions,
+  processAlive,
+  toIpcError,
+  WaiterQueue,
+} from "@ipc/core/transport";
 import { readChannelCapacity, ringOffset } from "./channel-segment.js";
 import { ShmErrorCode } from "./errors.js";
 import { futexNotify, futexWaitAsync } from "./futex.js";
@@ -69,6 +75,8 @@ export class ShmChannelEnd<T> extends BaseChannel<T> implements ShmChannel<T> {
   readonly #spinMs: number;
   readonly #name: NameOwnership | undefined;
   readonly #stop = new AbortController();
+  /** Waiting for every queued frame to be in the ring (flush, close). */
+  readonly #writtenOut = new WaiterQueue<void>();
   #writerRunning = false;
   #readerSleeping = false;
   #readerStarted = false;
@@ -156,10 +164,17 @@ export class ShmChannelEnd<T> extends BaseChannel<T> implements ShmChannel<T> {
   }
 
   protected override async flushFrames(): Promise<void> {
-    while (this.#writer.pending > 0 && !this.#ended) await new Promise((resolve) => setTimeout(resolve, 1));
-    if (this.#writer.pending > 0) {
+    if (!(await this.#allWritten(undefined))) {
       throw new IpcError(IpcErrorCode.PEER_GONE, "the channel ended before every message was written");
     }
+  }
+
+  /** True once every frame taken so far is in the ring; false when the channel ended first or `timeout` ran out. */
+  async #allWritten(timeout: number | undefined): Promise<boolean> {
+    if (this.#writer.pending > 0 && !this.#ended) {
+      await this.#writtenOut.wait("writing queued messages", { timeout }, undefined).catch(() => {});
+    }
+    return this.#writer.pending === 0;
   }
 
   /** Writes raw bytes past the framing (for tests of what a reader does with bad input). @internal */
@@ -272,6 +287,7 @@ export class ShmChannelEnd<T> extends BaseChannel<T> implements ShmChannel<T> {
     try {
       for (;;) {
         this.#writer.writePending();
+        if (this.#writer.pending === 0) this.#writtenOut.resolveAll();
         this.gate.notify();
         if ((this.#writer.pending === 0 && this.gate.waiting === 0) || this.#ended) return;
         const until = performance.now() + this.#spinMs;
@@ -333,16 +349,14 @@ export class ShmChannelEnd<T> extends BaseChannel<T> implements ShmChannel<T> {
     if (this.#ended) return;
     this.#ended = true;
     this.#stop.abort();
+    this.#writtenOut.resolveAll();
     if (error === undefined) this.peerEnded();
     else if (error.code === IpcErrorCode.PEER_GONE) this.peerEnded(error);
     else this.failed(error);
   }
 
   protected override async shutdown(timeoutMs: number): Promise<void> {
-    const deadline = performance.now() + timeoutMs;
-    while (this.#writer.pending > 0 && !this.#ended && performance.now() < deadline) {
-      await new Promise((resolve) => setTimeout(resolve, 1));
-    }
+    await this.#allWritten(timeoutMs);
     const out = this.#out.words;
     const incoming = this.#in.words;
     Atomics.store(out, WRITER_CLOSED, 1);

@@ -1,3 +1,4 @@
+import { raceTimeout } from "@ipc/core/transport";
 import { onSignal, type SignalDisposer } from "./listen.js";
 import { listenableSignal, type SignalName, signalNumber } from "./signal-names.js";
 
@@ -143,20 +144,16 @@ function start(why: ShutdownReason, exitCode: number | undefined): Promise<void>
 }
 
 async function runStep(step: Step, why: ShutdownReason): Promise<void> {
-  let timer: NodeJS.Timeout | undefined;
-  const limit = new Promise<"timeout">((resolve) => {
-    timer = setTimeout(() => resolve("timeout"), step.timeout);
-  });
   try {
-    const outcome = await Promise.race([Promise.resolve().then(() => step.run(why)), limit]);
-    if (outcome === "timeout") {
+    const outcome = await raceTimeout(Promise.resolve().then(() => step.run(why)), step.timeout, TIMED_OUT);
+    if (outcome === TIMED_OUT) {
       settings.log(`shutdown step "${step.name}" took more than ${step.timeout} ms; moving on`);
     }
   } catch (error) {
     settings.log(
       `shutdown step "${step.name}" failed: ${error instanceof Error ? error.message : String(error)}`,
     );
-  } finally {
-    clearTimeout(timer);
   }
 }
+
+const TIMED_OUT = Symbol("timed out");

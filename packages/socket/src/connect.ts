@@ -7,7 +7,7 @@ import {
   IpcError,
   type WaitOptions,
 } from "@ipc/core";
-import { authenticateStream, cancellableWait } from "@ipc/core/transport";
+import { authenticateStream, cancellableWait, Deadline } from "@ipc/core/transport";
 import { nodePath, parseAddress, type SocketAddress } from "./address.js";
 import { SocketErrorCode } from "./errors.js";
 
@@ -51,14 +51,14 @@ export async function connect<T = unknown>(
   options: ConnectOptions<T> = {},
 ): Promise<Channel<T>> {
   const parsed = parseAddress(address);
-  const started = Date.now();
   const timeout = options.timeout ?? DEFAULT_CONNECT_TIMEOUT_MS;
+  const deadline = new Deadline(timeout);
   const socket = await openSocket(parsed, address, options, timeout);
   if (options.authkey !== undefined) {
     await authenticateStream(socket, {
       authkey: options.authkey,
       role: "client",
-      timeout: Math.max(1, timeout - (Date.now() - started)),
+      timeout: Math.max(1, deadline.remaining() ?? timeout),
       signal: options.signal,
     });
   }
