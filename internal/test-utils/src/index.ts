@@ -1,9 +1,11 @@
 export { childProcessIds, newDescriptors, openChannelDescriptors } from "./leaks.js";
 export { readableByOthers } from "./other-user.js";
+export { bundledPeer } from "./peer-bundle.js";
 export type { Peer, PeerExit, SpawnPeerOptions } from "./spawn-peer.js";
 export {
   DEFAULT_KILL_GRACE_MS,
   DEFAULT_PEER_TIMEOUT_MS,
+  nodeArgsFor,
   spawnPeer,
   stopAllPeers,
   TYPESCRIPT_NODE_ARGS,

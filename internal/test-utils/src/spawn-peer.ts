@@ -2,6 +2,7 @@ import { type ChildProcess, type StdioOptions, spawn } from "node:child_process"
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import { pathToFileURL } from "node:url";
+import { bundledPeer } from "./peer-bundle.js";
 
 /** Milliseconds a peer may live before it is stopped, unless `timeoutMs` says otherwise. */
 export const DEFAULT_PEER_TIMEOUT_MS = 60_000;
@@ -46,11 +47,20 @@ const tsxLoader = pathToFileURL(
 export const TYPESCRIPT_NODE_ARGS: readonly string[] = ["--conditions=@ipc/source", "--import", tsxLoader];
 
 /**
+ * Node arguments that run `modulePath`: its bundle when the test run made one (plain JavaScript, fast to
+ * start), else the TypeScript source through tsx.
+ */
+export function nodeArgsFor(modulePath: string): string[] {
+  const bundle = bundledPeer(modulePath);
+  return bundle === undefined ? [...TYPESCRIPT_NODE_ARGS, modulePath] : [bundle];
+}
+
+/**
  * Runs a TypeScript (or JavaScript) module in a new Node process with a hard timeout and SIGTERM→SIGKILL
  * escalation; every peer still alive is stopped by {@link stopAllPeers} (the leak check calls it).
  */
 export function spawnPeer(modulePath: string, options: SpawnPeerOptions = {}): Peer {
-  const child = spawn(process.execPath, [...TYPESCRIPT_NODE_ARGS, modulePath, ...(options.args ?? [])], {
+  const child = spawn(process.execPath, [...nodeArgsFor(modulePath), ...(options.args ?? [])], {
     stdio: options.stdio ?? ["ignore", "inherit", "inherit", "ipc"],
     serialization: options.serialization ?? "advanced",
     env: { ...process.env, ...options.env },

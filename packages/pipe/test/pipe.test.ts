@@ -4,7 +4,13 @@ import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { bytes, IpcErrorCode, json } from "@ipc/core";
 import { PipeErrorCode, spawnWithPipes } from "@ipc/pipe";
-import { createTempDir, TYPESCRIPT_NODE_ARGS, trackChild, waitUntil } from "@ipc-internal/test-utils";
+import {
+  createTempDir,
+  nodeArgsFor,
+  TYPESCRIPT_NODE_ARGS,
+  trackChild,
+  waitUntil,
+} from "@ipc-internal/test-utils";
 import { describe, expect, it } from "vitest";
 import { fixture, forkFixture } from "./fixtures/start.js";
 
@@ -251,7 +257,7 @@ describe("@ipc/pipe errors", () => {
 });
 
 async function runOpenPipe(env: NodeJS.ProcessEnv): Promise<string> {
-  const child = spawn(process.execPath, [...TYPESCRIPT_NODE_ARGS, fixture("open-pipe.ts")], {
+  const child = spawn(process.execPath, nodeArgsFor(fixture("open-pipe.ts")), {
     stdio: ["ignore", "pipe", "inherit"],
     env,
   });

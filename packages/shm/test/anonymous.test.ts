@@ -3,7 +3,7 @@ import { readdirSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { IpcErrorCode } from "@ipc/core";
 import { createSegment, openSegment } from "@ipc/shm";
-import { TYPESCRIPT_NODE_ARGS, trackChild } from "@ipc-internal/test-utils";
+import { nodeArgsFor, trackChild } from "@ipc-internal/test-utils";
 import { describe, expect, it } from "vitest";
 
 const CHILD = fileURLToPath(new URL("./fixtures/anonymous-child.ts", import.meta.url));
@@ -17,7 +17,7 @@ describe("anonymous segments (Linux)", () => {
       using segment = createSegment(4096);
       expect(readdirSync("/dev/shm").length).toBe(before);
       const children = [0, 1].map(() => {
-        const child = spawn(process.execPath, [...TYPESCRIPT_NODE_ARGS, CHILD, "100000"], {
+        const child = spawn(process.execPath, [...nodeArgsFor(CHILD), "100000"], {
           stdio: ["ignore", "inherit", "inherit", segment.fd],
         });
         return trackChild(child).exited;

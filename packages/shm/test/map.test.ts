@@ -12,7 +12,7 @@ import {
   uniqueSegmentName,
   unlinkOrphanedSegments,
 } from "@ipc/shm";
-import { spawnPeer, TYPESCRIPT_NODE_ARGS, trackChild } from "@ipc-internal/test-utils";
+import { nodeArgsFor, spawnPeer, trackChild } from "@ipc-internal/test-utils";
 import { describe, expect, it } from "vitest";
 
 const fixture = (name: string) => fileURLToPath(new URL(`./fixtures/${name}`, import.meta.url));
@@ -22,13 +22,9 @@ const freshName = () => `ipc-test-${process.pid}-map-${(counter += 1)}`;
 describe("SharedMap", () => {
   it("is shared by the workers of a Node cluster, counting without losing an update", async () => {
     const name = freshName();
-    const primary = spawn(
-      process.execPath,
-      [...TYPESCRIPT_NODE_ARGS, fixture("cluster-map.ts"), name, "4", "5000"],
-      {
-        stdio: ["ignore", "pipe", "inherit"],
-      },
-    );
+    const primary = spawn(process.execPath, [...nodeArgsFor(fixture("cluster-map.ts")), name, "4", "5000"], {
+      stdio: ["ignore", "pipe", "inherit"],
+    });
     const peer = trackChild(primary);
     let output = "";
     primary.stdout.setEncoding("utf8").on("data", (text: string) => {

@@ -145,7 +145,11 @@ function start(why: ShutdownReason, exitCode: number | undefined): Promise<void>
 
 async function runStep(step: Step, why: ShutdownReason): Promise<void> {
   try {
-    const outcome = await raceTimeout(Promise.resolve().then(() => step.run(why)), step.timeout, TIMED_OUT);
+    const outcome = await raceTimeout(
+      Promise.resolve().then(() => step.run(why)),
+      step.timeout,
+      TIMED_OUT,
+    );
     if (outcome === TIMED_OUT) {
       settings.log(`shutdown step "${step.name}" took more than ${step.timeout} ms; moving on`);
     }
