@@ -6,7 +6,13 @@ export type { RemoteCloseInfo, RemoteEnd, TakeResult } from "./remote.js";
 export type { ControlReply, ControlRequest } from "./remote-host.js";
 export { hostRemoteEnd } from "./remote-host.js";
 export type { PeerPairOptions } from "./remote-proxy.js";
-export { pairWithPeer, RemoteError, remoteEndInProcess, waitForRemoteReady } from "./remote-proxy.js";
+export {
+  pairWithPeer,
+  pairWithSuccessivePeers,
+  RemoteError,
+  remoteEndInProcess,
+  waitForRemoteReady,
+} from "./remote-proxy.js";
 export { serveChannel } from "./serve-channel.js";
 export type {
   ConformanceCapabilities,

@@ -94,3 +94,35 @@ export async function pairWithPeer(
     },
   };
 }
+
+/**
+ * The pair of `local` and a succession of peer processes, for subjects that survive their peer: the
+ * first peer is `first`; `nextRemote` stops the current one and starts the next with `startNext`;
+ * `killRemote` SIGKILLs the current one; `dispose` closes this side and stops whichever runs.
+ */
+export async function pairWithSuccessivePeers(
+  local: LocalEnd,
+  first: Peer,
+  startNext: () => Promise<Peer>,
+  options: PeerPairOptions,
+): Promise<ConformancePair> {
+  const pair = await pairWithPeer(local, first, options);
+  let current = first;
+  return {
+    ...pair,
+    async killRemote() {
+      current.child.kill("SIGKILL");
+      await current.exited;
+    },
+    async nextRemote() {
+      await current.stop();
+      current = await startNext();
+      await waitForRemoteReady(current.child);
+      return remoteEndInProcess(current.child, options.raw);
+    },
+    async dispose() {
+      await pair.dispose();
+      await current.stop();
+    },
+  };
+}

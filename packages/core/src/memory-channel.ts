@@ -4,7 +4,7 @@ import type { IpcError } from "./errors.js";
 import { checkFrameSize } from "./framing.js";
 
 /** Options for {@link createMemoryChannelPair}. */
-export interface MemoryChannelOptions<T> extends Omit<BaseChannelOptions<T>, "direction"> {}
+export interface CreateMemoryChannelPairOptions<T> extends Omit<BaseChannelOptions<T>, "direction"> {}
 
 /**
  * Two connected in-process channel ends, `[a, b]` (`secondOptions` configure `b`; by default as `a`): the
@@ -13,8 +13,8 @@ export interface MemoryChannelOptions<T> extends Omit<BaseChannelOptions<T>, "di
  * the sender once `receiveHighWaterMark` bytes wait for it.
  */
 export function createMemoryChannelPair<T = unknown>(
-  options: MemoryChannelOptions<T> = {},
-  secondOptions: MemoryChannelOptions<T> = options,
+  options: CreateMemoryChannelPairOptions<T> = {},
+  secondOptions: CreateMemoryChannelPairOptions<T> = options,
 ): [Channel<T>, Channel<T>] {
   const a = new MemoryChannel<T>(options);
   const b = new MemoryChannel<T>(secondOptions);

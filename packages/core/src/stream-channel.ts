@@ -16,7 +16,7 @@ export interface PeerLife {
 }
 
 /** Options for {@link createStreamChannel}. */
-export interface StreamChannelOptions<T> extends BaseChannelOptions<T> {
+export interface CreateStreamChannelOptions<T> extends BaseChannelOptions<T> {
   /**
    * The peer's life. When the stream ends, the channel waits up to 250 ms for it: an abnormal end (a
    * killed child) fails the channel with its error instead of a clean close. When the peer ends
@@ -44,7 +44,7 @@ export interface StreamChannelOptions<T> extends BaseChannelOptions<T> {
  */
 export function createStreamChannel<T = unknown>(
   stream: Duplex,
-  options: StreamChannelOptions<T> = {},
+  options: CreateStreamChannelOptions<T> = {},
 ): Channel<T> {
   return new StreamChannel(stream, options);
 }
@@ -59,7 +59,7 @@ class StreamChannel<T> extends BaseChannel<T> {
   readonly #peerLife: PeerLife | undefined;
   readonly #receiveOnly: boolean;
 
-  constructor(stream: Duplex, options: StreamChannelOptions<T>) {
+  constructor(stream: Duplex, options: CreateStreamChannelOptions<T>) {
     super(options);
     this.#stream = stream;
     this.#decoder = new FrameDecoder(this.maxFrameSize);

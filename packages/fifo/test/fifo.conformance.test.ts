@@ -7,8 +7,7 @@ import {
   describeConformance,
   type LocalEnd,
   pairWithPeer,
-  remoteEndInProcess,
-  waitForRemoteReady,
+  pairWithSuccessivePeers,
 } from "@ipc-internal/conformance";
 import { createTempDir, type Peer, spawnPeer } from "@ipc-internal/test-utils";
 
@@ -48,27 +47,12 @@ function oneWay(name: string, mode: { persistent?: boolean; owned?: boolean } = 
         local = await openFifoReceiver(path, { ...options, persistent: mode.persistent === true });
         peer = spawnPeer(PEER, { args: ["writer", path, remoteCodec], stdio: [...IPC_STDIO] });
       }
-      const pair = await pairWithPeer(local, peer, { raw: flow !== "local-to-remote" });
-      if (!mode.persistent) return pair;
+      const raw = flow !== "local-to-remote";
+      if (!mode.persistent) return pairWithPeer(local, peer, { raw });
       // The next writer is a new process that opens the FIFO by path, as a writer's successor would.
-      let current = peer;
-      return {
-        ...pair,
-        async killRemote() {
-          current.child.kill("SIGKILL");
-          await current.exited;
-        },
-        async nextRemote() {
-          await current.stop();
-          current = spawnPeer(PEER, { args: ["writer", path, remoteCodec], stdio: [...IPC_STDIO] });
-          await waitForRemoteReady(current.child);
-          return remoteEndInProcess(current.child, true);
-        },
-        async dispose() {
-          await pair.dispose();
-          await current.stop();
-        },
-      };
+      const nextWriter = async () =>
+        spawnPeer(PEER, { args: ["writer", path, remoteCodec], stdio: [...IPC_STDIO] });
+      return pairWithSuccessivePeers(local, peer, nextWriter, { raw });
     },
   };
 }

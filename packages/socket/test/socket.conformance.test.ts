@@ -8,8 +8,7 @@ import {
   describeConformance,
   describeListenerConformance,
   pairWithPeer,
-  remoteEndInProcess,
-  waitForRemoteReady,
+  pairWithSuccessivePeers,
 } from "@ipc-internal/conformance";
 import { createTempDir, spawnPeer } from "@ipc-internal/test-utils";
 
@@ -62,30 +61,13 @@ const reconnecting: ConformanceSubject = {
       await once(peer.child, "message");
       return peer;
     };
-    let current = await start();
+    const first = await start();
     const local = connectReconnecting(path, {
       codec: codecByName(localCodec),
       maxFrameSize: localMaxFrameSize,
       reconnect: { initialDelay: 10, maxDelay: 50, probation: 20 },
     });
-    const pair = await pairWithPeer(local, current, { raw: false });
-    return {
-      ...pair,
-      async killRemote() {
-        current.child.kill("SIGKILL");
-        await current.exited;
-      },
-      async nextRemote() {
-        await current.stop();
-        current = await start();
-        await waitForRemoteReady(current.child);
-        return remoteEndInProcess(current.child, false);
-      },
-      async dispose() {
-        await pair.dispose();
-        await current.stop();
-      },
-    };
+    return pairWithSuccessivePeers(local, first, start, { raw: false });
   },
 };
 
