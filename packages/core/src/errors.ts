@@ -22,6 +22,8 @@ export const IpcErrorCode = {
   UNSUPPORTED: "ERR_IPC_UNSUPPORTED",
   /** An invalid argument or option. */
   INVALID_ARGUMENT: "ERR_IPC_INVALID_ARGUMENT",
+  /** A limit shared by many channels was reached (a listener's `maxBufferedBytes`); this channel was closed to keep it. */
+  LIMIT: "ERR_IPC_LIMIT",
   /** An operating-system call failed; `errno` and `syscall` say which. */
   SYSTEM: "ERR_IPC_SYSTEM",
 } as const;

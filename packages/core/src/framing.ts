@@ -133,6 +133,16 @@ export class FrameDecoder {
     return this.#headerFill + this.#partsLength;
   }
 
+  /** Drops the frame in progress (its header or payload so far); returns how many bytes were dropped. */
+  discardPartial(): number {
+    const dropped = this.bufferedBytes;
+    this.#headerFill = 0;
+    this.#payloadLength = -1;
+    this.#parts = [];
+    this.#partsLength = 0;
+    return dropped;
+  }
+
   /** Feeds one chunk; calls `onFrame` for every payload it completes, in order. */
   push(chunk: Uint8Array, onFrame: (payload: Uint8Array) => void): void {
     if (this.#failure) throw this.#failure;

@@ -33,6 +33,8 @@ export class Inbox<T> {
   #closedLocally = false;
   /** Called when a take brings the buffer back under the high-water mark. */
   onSpace: (() => void) | undefined;
+  /** Called after every take that removed a buffered message (for accounting across channels). */
+  onTake: (() => void) | undefined;
 
   constructor(codec: Codec<T>, highWaterMark = DEFAULT_RECEIVE_HIGH_WATER_MARK_BYTES) {
     this.#codec = codec;
@@ -124,6 +126,7 @@ export class Inbox<T> {
     const wasFull = this.full;
     this.#bufferedBytes -= payload.byteLength + MESSAGE_OVERHEAD_BYTES;
     if (wasFull && !this.full) this.onSpace?.();
+    this.onTake?.();
     return payload;
   }
 

@@ -12,7 +12,8 @@ export interface SmallFrameReaderOptions {
 
 /**
  * Reads a few small frames off a stream before a channel takes it over (handshakes, hellos). Guarantees:
- * bytes after the last frame read are put back into the stream by `release()`, for the channel; a
+ * bytes after the last frame read are put back into the stream by `release()`, for the channel; it reads
+ * from the stream only while a read waits (so it holds at most one frame and one chunk); a
  * malformed header is `ERR_IPC_PROTOCOL`, one over `maxFrameBytes` `ERR_IPC_FRAME_TOO_LARGE` (at once);
  * the peer ending the stream is `ERR_IPC_PEER_GONE`.
  */
@@ -24,6 +25,9 @@ export class SmallFrameReader {
   #failure: IpcError | undefined;
   readonly #onData = (chunk: Buffer) => {
     this.#buffered = Buffer.concat([this.#buffered, chunk]);
+    // Reading goes on only while a read waits: a peer that sends more than it should is held back by the
+    // kernel, and this buffer stays within one frame and one chunk.
+    if (this.#wake === undefined) this.#stream.pause();
     this.#wake?.();
   };
   readonly #onEnd = () =>
@@ -38,7 +42,6 @@ export class SmallFrameReader {
     stream.on("data", this.#onData);
     stream.on("end", this.#onEnd);
     stream.on("error", this.#onError);
-    stream.resume();
   }
 
   /** The next whole frame's payload. */
@@ -47,9 +50,11 @@ export class SmallFrameReader {
       const frame = this.#take();
       if (frame) return frame;
       if (this.#failure) throw this.#failure;
-      await new Promise<void>((resolve) => {
+      const arrived = new Promise<void>((resolve) => {
         this.#wake = resolve;
       });
+      this.#stream.resume();
+      await arrived;
       this.#wake = undefined;
     }
   }

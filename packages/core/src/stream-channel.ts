@@ -3,6 +3,7 @@ import { BaseChannel, type BaseChannelOptions } from "./base-channel.js";
 import type { Channel } from "./channel.js";
 import { IpcError, IpcErrorCode, toIpcError } from "./errors.js";
 import { FrameDecoder } from "./framing.js";
+import type { ReceiveBudget } from "./receive-budget.js";
 import { AtomicWriter, CoalescingWriter, type FrameWriter } from "./stream-writers.js";
 import { raceTimeout } from "./timing.js";
 
@@ -34,6 +35,19 @@ export interface CreateStreamChannelOptions<T> extends BaseChannelOptions<T> {
    * larger is refused with `ERR_IPC_FRAME_TOO_LARGE` (nothing is sent). Off by default.
    */
   atomicWriteBytes?: number | undefined;
+  /**
+   * A budget this channel shares with others (a listener's connections): what its reader has not taken
+   * yet, buffered messages and a frame still arriving, counts against it; a channel that would go over
+   * it fails with `ERR_IPC_LIMIT`. Off by default.
+   */
+  receiveBudget?: ReceiveBudget | undefined;
+  /**
+   * Every read from the stream holds whole frames (a FIFO whose writers each write whole frames of at
+   * most PIPE_BUF bytes): what a read leaves unfinished — a message cut short by a writer that died, or
+   * one that did not write whole frames — is dropped and reported here (`ERR_IPC_PEER_GONE`), and the next
+   * read starts a new frame, so bytes of two writers are never joined into one message. Off by default.
+   */
+  onCutFrame?: ((error: IpcError) => void) | undefined;
 }
 
 /**
@@ -58,6 +72,10 @@ class StreamChannel<T> extends BaseChannel<T> {
   #ending = false;
   readonly #peerLife: PeerLife | undefined;
   readonly #receiveOnly: boolean;
+  readonly #budget: ReceiveBudget | undefined;
+  readonly #onCutFrame: ((error: IpcError) => void) | undefined;
+  /** Bytes charged to the budget now. */
+  #charged = 0;
 
   constructor(stream: Duplex, options: CreateStreamChannelOptions<T>) {
     super(options);
@@ -70,6 +88,9 @@ class StreamChannel<T> extends BaseChannel<T> {
         ? new CoalescingWriter(stream)
         : new AtomicWriter(stream, options.atomicWriteBytes, () => this.gate.notify());
     if (options.idleTimeout !== undefined) this.#watchIdle(options.idleTimeout);
+    this.#budget = options.receiveBudget;
+    this.#onCutFrame = options.onCutFrame;
+    if (this.#budget !== undefined) this.inbox.onTake = () => this.#recharge();
     this.inbox.onSpace = () => stream.resume();
     stream.on("drain", () => this.gate.notify());
     stream.on("error", (error) => this.#onError(error));
@@ -167,11 +188,44 @@ class StreamChannel<T> extends BaseChannel<T> {
     try {
       this.#decoder.push(chunk, (payload) => this.receiveFrame(payload));
     } catch (error) {
-      this.failed(toIpcError(error, "stream channel"));
-      this.#stream.destroy();
+      this.#abort(toIpcError(error, "stream channel"));
+      return;
+    }
+    if (this.#onCutFrame !== undefined && !this.#decoder.atFrameBoundary) {
+      const dropped = this.#decoder.discardPartial();
+      this.#onCutFrame(
+        new IpcError(
+          IpcErrorCode.PEER_GONE,
+          `a writer left a message unfinished (${dropped} bytes of it arrived): it died mid-message, or did not write each message whole; those bytes were dropped`,
+        ),
+      );
+    }
+    if (!this.#recharge()) {
+      this.#abort(
+        new IpcError(
+          IpcErrorCode.LIMIT,
+          `this connection and the others of its listener would hold more than ${this.#budget!.limit} bytes of messages not yet received (maxBufferedBytes); it was closed. Read faster, send smaller messages, or raise the limit`,
+        ),
+      );
       return;
     }
     if (this.inbox.full && !this.#shutDown) this.#stream.pause();
+  }
+
+  /** Charges the shared budget with what this channel holds now; false when that goes over it. */
+  #recharge(): boolean {
+    const budget = this.#budget;
+    if (budget === undefined) return true;
+    const holding = this.state === "closed" ? 0 : this.inbox.bufferedBytes + this.#decoder.bufferedBytes;
+    if (!budget.charge(this.#charged, holding)) return false;
+    this.#charged = holding;
+    return true;
+  }
+
+  /** Fails the channel from this side (bad input, a limit) and drops the stream. */
+  #abort(error: IpcError): void {
+    this.failed(error);
+    this.#stream.destroy();
   }
 
   #onEnd(): void {
@@ -220,6 +274,8 @@ class StreamChannel<T> extends BaseChannel<T> {
 
   #onClose(): void {
     this.#writer.dispose();
+    this.#budget?.charge(this.#charged, 0);
+    this.#charged = 0;
     if (this.#shutDown || this.#ending) return;
     this.peerEnded(
       new IpcError(

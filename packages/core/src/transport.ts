@@ -26,6 +26,7 @@ export {
 } from "./handshake.js";
 export { Inbox, MESSAGE_OVERHEAD_BYTES } from "./inbox.js";
 export { processAlive, processStartTime } from "./process-alive.js";
+export { ReceiveBudget } from "./receive-budget.js";
 export { receiveIterator } from "./receive-iterator.js";
 export { SendGate } from "./send-gate.js";
 export type { SmallFrameReaderOptions } from "./small-frame-reader.js";

@@ -5,6 +5,7 @@ import { dirname } from "node:path";
 import { IpcError } from "@ipc/core";
 import { toIpcError } from "@ipc/core/transport";
 import { FifoErrorCode } from "./errors.js";
+import { checkTrusted, type FifoTrust, unsafe } from "./trust.js";
 
 /** Mode of a FIFO this package creates unless `mode` says otherwise: owner only. */
 export const DEFAULT_FIFO_MODE = 0o600;
@@ -13,8 +14,10 @@ export const DEFAULT_FIFO_MODE = 0o600;
 export interface CreateFifoOptions {
   /** Permission bits, applied exactly (whatever the umask). @default 0o600 */
   mode?: number;
-  /** Fail with `ERR_IPC_FIFO_EXISTS` if the path exists; otherwise an existing FIFO is reused. @default true */
+  /** Fail with `ERR_IPC_FIFO_EXISTS` if the path exists; otherwise an existing FIFO is reused, if trusted. @default true */
   exclusive?: boolean;
+  /** Which existing FIFO may be reused (see `FifoTrust`). @default "owner" */
+  trust?: FifoTrust;
 }
 
 /**
@@ -28,6 +31,7 @@ export async function createFifo(path: string, options: CreateFifoOptions = {}):
   const mode = options.mode ?? DEFAULT_FIFO_MODE;
   const existing = await lstat(path).catch(() => undefined);
   if (existing !== undefined) {
+    if (existing.isSymbolicLink() && options.trust !== "any") throw unsafe(path, "it is a symbolic link");
     if (!existing.isFIFO()) throw notAFifo(path, existing.isDirectory() ? "a directory" : "not a FIFO");
     if (options.exclusive ?? true) {
       throw new IpcError(
@@ -36,6 +40,7 @@ export async function createFifo(path: string, options: CreateFifoOptions = {}):
         { errno: "EEXIST", syscall: "mkfifo", path },
       );
     }
+    checkTrusted(existing, path, options.trust);
     return false;
   }
   const directory = dirname(path);

@@ -10,6 +10,8 @@ export const FifoErrorCode = {
   PERMISSION: "ERR_IPC_FIFO_PERMISSION",
   /** A writer opened with `wait: false` and no reader has the FIFO open (ENXIO). */
   NO_READER: "ERR_IPC_FIFO_NO_READER",
+  /** The FIFO belongs to another user, others may write into it, or the path is a symlink (see `trust`). */
+  UNSAFE: "ERR_IPC_FIFO_UNSAFE",
 } as const;
 
 /** A code defined by @ipc/fifo. */

@@ -8,3 +8,4 @@ export type {
   OpenFifoSenderOptions,
 } from "./open-fifo.js";
 export { openFifoChannel, openFifoReceiver, openFifoSender, PIPE_BUF_BYTES } from "./open-fifo.js";
+export type { FifoTrust } from "./trust.js";

@@ -15,6 +15,7 @@ import { checkWaitOptions } from "@ipc/core/transport";
 import { type CreateFifoOptions, createFifo, unlinkFifo } from "./create-fifo.js";
 import { closeQuietly, openFifoDescriptor, waitForReader } from "./fifo-descriptor.js";
 import { PersistentFifoReceiver } from "./persistent-receiver.js";
+import type { FifoTrust } from "./trust.js";
 
 /** Bytes one write(2) to a pipe is guaranteed atomic for (PIPE_BUF): 4096 on Linux, 512 (POSIX minimum) elsewhere. */
 export const PIPE_BUF_BYTES = process.platform === "linux" ? 4096 : 512;
@@ -25,13 +26,20 @@ export interface OpenFifoOptions<T> extends ChannelOptions<T> {
   create?: boolean | Omit<CreateFifoOptions, "exclusive">;
   /** When an end that created its FIFO removes the name: as it closes, or never (`unlinkFifo` is yours). @default "on-close" */
   unlink?: "on-close" | "never";
+  /** Which FIFO it may open: one this user owns, that others cannot write, not through a symlink (`"owner"`), or any (`"any"`). @default "owner" */
+  trust?: FifoTrust;
 }
 
 /** Options for {@link openFifoReceiver}. */
 export interface OpenFifoReceiverOptions<T> extends OpenFifoOptions<T> {
-  /** Serve writer after writer: when the last writer closes, keep receiving from the next ones instead of ending. @default false */
+  /**
+   * Serve writer after writer: when the last writer closes, keep receiving from the next ones instead of
+   * ending. Writers must write each message whole, in one write of at most PIPE_BUF bytes (`shared: true`
+   * senders do; in Python, one `os.write` of header and payload): a message a writer leaves unfinished is
+   * then dropped and reported, never joined with the next writer's bytes. @default false
+   */
   persistent?: boolean;
-  /** With `persistent`: told when a writer died in the middle of a message (that message is lost). */
+  /** With `persistent`: told when a writer left a message unfinished (it died mid-message, or did not write it whole); that message is lost. */
   onWriterGone?: (error: IpcError) => void;
 }
 
@@ -57,16 +65,21 @@ export async function openFifoReceiver<T = unknown>(
   options: OpenFifoReceiverOptions<T> = {},
 ): Promise<Receiver<T>> {
   const owned = await prepare(path, options);
+  const onCutFrame = options.persistent ? (options.onWriterGone ?? (() => {})) : undefined;
   const open = () =>
     createStreamChannel<T>(
-      new Socket({ fd: openFifoDescriptor(path, constants.O_RDONLY), readable: true, writable: false }),
-      { ...channelOptions(options), direction: "receive" },
+      new Socket({
+        fd: openFifoDescriptor(path, constants.O_RDONLY, options.trust),
+        readable: true,
+        writable: false,
+      }),
+      { ...channelOptions(options), direction: "receive", onCutFrame },
     );
   let receiver: Receiver<T>;
   if (options.persistent) {
     // A second read descriptor that is never read keeps the FIFO open between writers: writers can
     // always open, and what one writes before the reader reopens is not thrown away with the last reader.
-    const keeper = openFifoDescriptor(path, constants.O_RDONLY);
+    const keeper = openFifoDescriptor(path, constants.O_RDONLY, options.trust);
     receiver = new PersistentFifoReceiver<T>(open, options.onWriterGone, () => closeQuietly(keeper));
   } else {
     receiver = open();
@@ -90,8 +103,8 @@ export async function openFifoSender<T = unknown>(
   try {
     fd =
       options.wait === false
-        ? openFifoDescriptor(path, constants.O_WRONLY)
-        : await waitForReader(path, options);
+        ? openFifoDescriptor(path, constants.O_WRONLY, options.trust)
+        : await waitForReader(path, options, options.trust);
   } catch (error) {
     if (owned) unlinkFifo(path);
     throw error;
@@ -137,6 +150,7 @@ async function prepare(path: string, options: OpenFifoOptions<unknown>): Promise
   const created = await createFifo(path, {
     ...(options.create === true ? {} : options.create),
     exclusive: false,
+    trust: options.trust,
   });
   return created && options.unlink !== "never";
 }
