@@ -20,6 +20,8 @@ export interface SuiteContext {
   receives: boolean;
   /** The local end outlives its peer (see `ConformanceCapabilities.survivesPeer`). */
   survives: boolean;
+  /** The largest message the subject carries. */
+  maxMessageBytes: number;
   /** Declares a check on a pair whose local end sends (a duplex subject's channel, or a one-way sender). */
   outbound: Register<Sender<unknown>>;
   /** Declares a check on a pair whose local end receives. */
@@ -50,6 +52,7 @@ export function suiteContext(subject: ConformanceSubject): SuiteContext {
     sends: duplex || flows.includes("local-to-remote"),
     receives: duplex || flows.includes("remote-to-local"),
     survives: subject.capabilities.survivesPeer === true,
+    maxMessageBytes: subject.capabilities.maxMessageBytes ?? Number.POSITIVE_INFINITY,
     outbound: register("local-to-remote"),
     inbound: register("remote-to-local"),
     duplex: register("both"),

@@ -19,6 +19,10 @@ export interface ConformanceCapabilities {
    * are replaced by the survival checks.
    */
   survivesPeer?: boolean;
+  /** The largest message the subject carries (a persistent FIFO receiver: PIPE_BUF); larger ones are not tried. @default Infinity */
+  maxMessageBytes?: number;
+  /** The far end writes whole frames in each write (a persistent FIFO's writers): the check that writes a frame in pieces is not declared. */
+  wholeFramesPerWrite?: boolean;
 }
 
 /** Which way messages must flow in a pair (`"both"` only for duplex subjects). */

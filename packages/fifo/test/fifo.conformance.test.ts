@@ -1,6 +1,6 @@
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { createFifo, openFifoChannel, openFifoReceiver, openFifoSender } from "@ipc/fifo";
+import { createFifo, openFifoChannel, openFifoReceiver, openFifoSender, PIPE_BUF_BYTES } from "@ipc/fifo";
 import {
   type ConformanceSubject,
   codecByName,
@@ -28,10 +28,14 @@ function oneWay(name: string, mode: { persistent?: boolean; owned?: boolean } = 
       raw: true,
       crossProcess: true,
       ...(receiverOnly ? { flows: ["remote-to-local"] as const } : {}),
-      survivesPeer: mode.persistent === true,
+      // A persistent receiver's writers write each message whole, in one write of at most PIPE_BUF bytes.
+      ...(mode.persistent
+        ? { survivesPeer: true, maxMessageBytes: PIPE_BUF_BYTES - 4, wholeFramesPerWrite: true }
+        : {}),
     },
     async open({ flow, localCodec, remoteCodec, localMaxFrameSize }) {
       const path = join(createTempDir(), "one-way.fifo");
+      const writer = mode.persistent ? "shared-writer" : "writer";
       if (!mode.owned) await createFifo(path);
       const options = {
         codec: codecByName(localCodec),
@@ -45,13 +49,13 @@ function oneWay(name: string, mode: { persistent?: boolean; owned?: boolean } = 
         local = await openFifoSender(path, { ...options, timeout: 20_000 });
       } else {
         local = await openFifoReceiver(path, { ...options, persistent: mode.persistent === true });
-        peer = spawnPeer(PEER, { args: ["writer", path, remoteCodec], stdio: [...IPC_STDIO] });
+        peer = spawnPeer(PEER, { args: [writer, path, remoteCodec], stdio: [...IPC_STDIO] });
       }
       const raw = flow !== "local-to-remote";
       if (!mode.persistent) return pairWithPeer(local, peer, { raw });
       // The next writer is a new process that opens the FIFO by path, as a writer's successor would.
       const nextWriter = async () =>
-        spawnPeer(PEER, { args: ["writer", path, remoteCodec], stdio: [...IPC_STDIO] });
+        spawnPeer(PEER, { args: [writer, path, remoteCodec], stdio: [...IPC_STDIO] });
       return pairWithSuccessivePeers(local, peer, nextWriter, { raw });
     },
   };
