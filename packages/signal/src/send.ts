@@ -28,7 +28,7 @@ function resolveTarget(target: SignalTarget): { pid: number; describe: string } 
     return { pid: target, describe: `process ${target}` };
   }
   if ("group" in target) {
-    checkPid(target.group);
+    checkGroup(target.group);
     return { pid: -target.group, describe: `process group ${target.group}` };
   }
   if (target.pid === undefined) {
@@ -37,7 +37,25 @@ function resolveTarget(target: SignalTarget): { pid: number; describe: string } 
       "that child process never started, so it cannot be signalled",
     );
   }
+  // Once Node has reaped a child, its pid is free for any new process: never signal it (as child.kill()).
+  if (target.exitCode !== null || target.signalCode !== null) {
+    throw new IpcError(
+      SignalErrorCode.NO_PROCESS,
+      `child process ${target.pid} has already exited (${target.signalCode ?? `code ${target.exitCode}`}); its pid may now belong to another process, so it is not signalled`,
+    );
+  }
   return { pid: target.pid, describe: `child process ${target.pid}` };
+}
+
+/** Groups 0 (kill(0): the caller's own group) and 1 (kill(-1): every process the caller may signal) are not groups to target. */
+function checkGroup(group: number): void {
+  checkPid(group);
+  if (group === 1) {
+    throw new IpcError(
+      SignalErrorCode.INVALID_PID,
+      "{ group: 1 } would signal every process this one may signal (kill(-1)); pass the id of a real process group",
+    );
+  }
 }
 
 function checkPid(pid: number): void {

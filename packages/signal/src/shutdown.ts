@@ -1,6 +1,7 @@
 import { raceTimeout } from "@ipc/core/transport";
 import { onSignal, type SignalDisposer } from "./listen.js";
 import { listenableSignal, type SignalName, signalNumber } from "./signal-names.js";
+import { startWatchdog, WATCHDOG_GRACE_MS } from "./watchdog.js";
 
 /** Milliseconds one shutdown step may take before the next one starts. */
 export const DEFAULT_STEP_TIMEOUT_MS = 5_000;
@@ -136,8 +137,11 @@ function start(why: ShutdownReason, exitCode: number | undefined): Promise<void>
             settings.log(`shutdown took longer than ${settings.deadline} ms: exiting now`);
             process.exit(exitCode);
           }, settings.deadline);
+    // A step that blocks the event loop keeps that timer from firing: the watchdog does not wait for it.
+    const stopWatchdog = exitCode === undefined ? undefined : startWatchdog(settings.deadline + WATCHDOG_GRACE_MS);
     for (const step of [...steps].reverse()) await runStep(step, why);
     clearTimeout(deadline);
+    stopWatchdog?.();
     if (exitCode !== undefined) process.exit(exitCode);
   })();
   return running;

@@ -114,6 +114,18 @@ describe("graceful shutdown", () => {
     expect(service.output()).toContain("shutdown took longer than 300 ms: exiting now");
   });
 
+  it("ends a process whose step blocks the event loop, by SIGKILL half a second past the deadline", async () => {
+    const service = start("service.ts", ["blocking"]);
+    await waitUntil(() => service.output().includes("ready"), "the service to start");
+    const started = performance.now();
+    sendSignal(service.child, "SIGTERM");
+    expect(await service.exited).toEqual({ code: null, signal: "SIGKILL" });
+    const took = performance.now() - started;
+    // The step would block for 10 s; the deadline is 300 ms, the watchdog's grace 500 ms.
+    expect(took).toBeGreaterThan(700);
+    expect(took).toBeLessThan(5_000);
+  });
+
   it("runs the same steps on a programmatic shutdown, with the exit code asked for", async () => {
     const service = start("service.ts", ["programmatic"]);
     expect(await service.exited).toEqual({ code: 3, signal: null });
