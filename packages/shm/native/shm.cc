@@ -98,14 +98,25 @@ Napi::Value Release(const Napi::CallbackInfo& info) {
 }
 
 // memfd_create(name) -> { errno, value: fd }: memory with no name in /dev/shm, gone with its last
-// descriptor or mapping (Linux only; elsewhere ENOSYS).
+// descriptor or mapping, and sealable (Linux only; elsewhere ENOSYS).
 Napi::Value Memfd(const Napi::CallbackInfo& info) {
 #ifdef __linux__
   std::string name = info[0].As<Napi::String>();
-  int fd = memfd_create(name.c_str(), MFD_CLOEXEC);
+  int fd = memfd_create(name.c_str(), MFD_CLOEXEC | MFD_ALLOW_SEALING);
   return Result(info.Env(), fd < 0 ? errno : 0, fd);
 #else
   return Result(info.Env(), ENOSYS, -1);
+#endif
+}
+
+// Seals a memfd against shrinking, for good (F_SEAL_SHRINK | F_SEAL_SEAL): a process it was handed to
+// cannot truncate it and so kill every process that maps it with SIGBUS. -> errno
+Napi::Value SealSize(const Napi::CallbackInfo& info) {
+#ifdef __linux__
+  int fd = info[0].As<Napi::Number>().Int32Value();
+  return Napi::Number::New(info.Env(), fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_SEAL) < 0 ? errno : 0);
+#else
+  return Napi::Number::New(info.Env(), ENOSYS);
 #endif
 }
 
@@ -127,6 +138,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("map", Napi::Function::New(env, Map));
   exports.Set("release", Napi::Function::New(env, Release));
   exports.Set("memfd", Napi::Function::New(env, Memfd));
+  exports.Set("sealSize", Napi::Function::New(env, SealSize));
   exports.Set("close", Napi::Function::New(env, Close));
   exports.Set("unlink", Napi::Function::New(env, Unlink));
   ipc_shm::RegisterFutex(env, exports);

@@ -45,6 +45,8 @@ function ownerStartTime(owner: bigint): number {
 /** True when the process that took the lock as `owner` is gone (exited, killed, or its pid reused). */
 function ownerGone(owner: bigint): boolean {
   const pid = ownerPid(owner);
+  // Not a pid at all (the memory was overwritten): kill(0 or -n) would ask about whole process groups.
+  if (pid <= 0) return true;
   if (!processAlive(pid)) return true;
   const recorded = ownerStartTime(owner);
   return recorded !== 0 && processStartTime(pid) !== recorded;

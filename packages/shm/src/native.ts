@@ -14,6 +14,8 @@ export interface NativeShm {
   map(fd: number, size: number): ArrayBuffer | { errno: number; value: number };
   release(buffer: ArrayBuffer): number;
   memfd(name: string): { errno: number; value: number };
+  /** Seals a memfd against shrinking, for good. */
+  sealSize(fd: number): number;
   close(fd: number): number;
   unlink(name: string): number;
   /** Blocks this thread on a word: 0 woken, EAGAIN not `expected`, ETIMEDOUT, EINVAL. */

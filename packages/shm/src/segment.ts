@@ -1,6 +1,7 @@
 import { constants } from "node:os";
 import { IpcError, IpcErrorCode } from "@ipc/core";
 import { ShmErrorCode } from "./errors.js";
+import { availableMemoryBytes } from "./memory.js";
 import { type NativeShm, nativeShm } from "./native.js";
 
 /** Mode of a segment this package creates unless `mode` says otherwise: owner only. */
@@ -52,6 +53,7 @@ export interface Segment extends Disposable {
  */
 export function createSegment(size: number, options: CreateSegmentOptions = {}): Segment {
   checkSize(size);
+  checkMemory(size, options.name);
   const unlink = options.unlink ?? "on-close";
   if (unlink !== "on-close" && unlink !== "never") {
     throw new IpcError(
@@ -149,6 +151,8 @@ function createAnonymous(size: number): Segment {
   const fd = created.value;
   try {
     check(native.reserve(fd, size), "posix_fallocate", ANONYMOUS, size);
+    // No process it is handed to can shrink it under the others' mappings (SIGBUS).
+    check(native.sealSize(fd), "fcntl(F_ADD_SEALS)", ANONYMOUS);
     return mapSegment(native, { fd, size, created: true, keepFd: true });
   } catch (error) {
     native.close(fd);
@@ -186,6 +190,20 @@ function sizeOf(native: NativeShm, fd: number, what: string): number {
     );
   }
   return size.value;
+}
+
+/**
+ * Refuses a size the machine cannot hold before anything is reserved: shared memory is real memory, and
+ * reserving more than is available wakes the OOM killer for the whole machine (memfd has no tmpfs limit).
+ */
+function checkMemory(size: number, name: string | undefined): void {
+  const available = availableMemoryBytes();
+  if (available === undefined || size <= available) return;
+  throw new IpcError(
+    ShmErrorCode.NO_SPACE,
+    `${size} bytes of shared memory${name === undefined ? "" : ` for ${name}`} is more than the ${available} bytes this machine (and this process's cgroup) has available; ask for less or free memory`,
+    { errno: "ENOMEM" },
+  );
 }
 
 function checkSize(size: number): void {
