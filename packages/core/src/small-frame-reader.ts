@@ -35,6 +35,10 @@ export class SmallFrameReader {
       new IpcError(IpcErrorCode.PEER_GONE, `the peer closed the connection during ${this.#options.context}`),
     );
   readonly #onError = (error: Error) => this.#fail(toIpcError(error, this.#options.context));
+  readonly #onClose = () =>
+    this.#fail(
+      new IpcError(IpcErrorCode.PEER_GONE, `the connection was closed during ${this.#options.context}`),
+    );
 
   constructor(stream: Duplex, options: SmallFrameReaderOptions) {
     this.#stream = stream;
@@ -42,6 +46,7 @@ export class SmallFrameReader {
     stream.on("data", this.#onData);
     stream.on("end", this.#onEnd);
     stream.on("error", this.#onError);
+    stream.on("close", this.#onClose);
   }
 
   /** The next whole frame's payload. */
@@ -66,6 +71,7 @@ export class SmallFrameReader {
     stream.off("data", this.#onData);
     stream.off("end", this.#onEnd);
     stream.off("error", this.#onError);
+    stream.off("close", this.#onClose);
     if (this.#buffered.length > 0 && !stream.destroyed) stream.unshift(this.#buffered);
     this.#buffered = Buffer.alloc(0);
   }

@@ -138,7 +138,8 @@ function start(why: ShutdownReason, exitCode: number | undefined): Promise<void>
             process.exit(exitCode);
           }, settings.deadline);
     // A step that blocks the event loop keeps that timer from firing: the watchdog does not wait for it.
-    const stopWatchdog = exitCode === undefined ? undefined : startWatchdog(settings.deadline + WATCHDOG_GRACE_MS);
+    const stopWatchdog =
+      exitCode === undefined ? undefined : startWatchdog(settings.deadline + WATCHDOG_GRACE_MS);
     for (const step of [...steps].reverse()) await runStep(step, why);
     clearTimeout(deadline);
     stopWatchdog?.();

@@ -1,6 +1,6 @@
 // Targets that would make a signal reach the wrong processes are refused.
 import { spawn } from "node:child_process";
-import { forwardSignals, sendSignal, SignalErrorCode } from "@ipc/signal";
+import { forwardSignals, SignalErrorCode, sendSignal } from "@ipc/signal";
 import { trackChild } from "@ipc-internal/test-utils";
 import { describe, expect, it } from "vitest";
 

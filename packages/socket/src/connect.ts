@@ -74,35 +74,58 @@ function openSocket(
   return cancellableWait<Socket>(`connect to ${text}`, { timeout, signal: options.signal }, (settlers) => {
     const path = nodePath(address);
     const tcp = address.kind === "tcp" || address.kind === "tls" ? address : undefined;
-    const socket: Socket =
-      address.kind === "tls"
-        ? tlsConnect({ host: tcp!.host, port: tcp!.port, servername: tcp!.host, ...options.tls })
-        : path !== undefined
-          ? netConnect(path)
-          : netConnect({ host: tcp!.host, port: tcp!.port });
-    const ready = address.kind === "tls" ? "secureConnect" : "connect";
-    const onError = (error: NodeJS.ErrnoException) =>
-      settlers.reject(
-        new IpcError(
-          SocketErrorCode.CONNECT,
-          `could not connect to ${text} (${error.code ?? error.message}); ${hint(error.code)}`,
-          {
-            cause: error,
-            ...(error.code === undefined ? {} : { errno: error.code }),
-            syscall: error.syscall ?? "connect",
-            ...(path === undefined ? {} : { path: text }),
-          },
-        ),
-      );
-    socket.once("error", onError);
-    socket.once(ready, () => {
-      socket.off("error", onError);
-      if (tcp) socket.setNoDelay(true);
-      if (tcp && options.keepAlive !== undefined) socket.setKeepAlive(true, options.keepAlive);
-      settlers.resolve(socket);
-    });
-    return () => socket.destroy();
+    let socket: Socket;
+    let retry: NodeJS.Timeout | undefined;
+    let pause = 1;
+    const attempt = () => {
+      socket =
+        address.kind === "tls"
+          ? tlsConnect({ host: tcp!.host, port: tcp!.port, servername: tcp!.host, ...options.tls })
+          : path !== undefined
+            ? netConnect(path)
+            : netConnect({ host: tcp!.host, port: tcp!.port });
+      const ready = address.kind === "tls" ? "secureConnect" : "connect";
+      const onError = (error: NodeJS.ErrnoException) => {
+        // A Unix listener whose backlog is full refuses with EAGAIN for now, not for good: try again
+        // (backing off up to 50 ms) until the timeout.
+        if (error.code === "EAGAIN") {
+          socket.destroy();
+          retry = setTimeout(attempt, pause);
+          pause = Math.min(MAX_RETRY_PAUSE_MS, pause * 2);
+          return;
+        }
+        settlers.reject(connectError(error, text, path !== undefined));
+      };
+      socket.once("error", onError);
+      socket.once(ready, () => {
+        socket.off("error", onError);
+        if (tcp) socket.setNoDelay(true);
+        if (tcp && options.keepAlive !== undefined) socket.setKeepAlive(true, options.keepAlive);
+        settlers.resolve(socket);
+      });
+    };
+    attempt();
+    return () => {
+      clearTimeout(retry);
+      socket.destroy();
+    };
   });
+}
+
+/** Longest pause between attempts while a Unix listener's backlog is full. */
+const MAX_RETRY_PAUSE_MS = 50;
+
+function connectError(error: NodeJS.ErrnoException, text: string, unix: boolean): IpcError {
+  return new IpcError(
+    SocketErrorCode.CONNECT,
+    `could not connect to ${text} (${error.code ?? error.message}); ${hint(error.code)}`,
+    {
+      cause: error,
+      ...(error.code === undefined ? {} : { errno: error.code }),
+      syscall: error.syscall ?? "connect",
+      ...(unix ? { path: text } : {}),
+    },
+  );
 }
 
 function hint(errno: string | undefined): string {

@@ -12,6 +12,10 @@ export const SocketErrorCode = {
   QUEUE_FULL: "ERR_IPC_SOCKET_QUEUE_FULL",
   /** A reconnecting client gave up after `maxAttempts`. */
   GAVE_UP: "ERR_IPC_SOCKET_GAVE_UP",
+  /** A listener refused a connection: every slot (`maxConnections`) is held by proven connections (reported to `onConnectionError`). */
+  REFUSED: "ERR_IPC_SOCKET_REFUSED",
+  /** A listener closed a connection that had not proven itself, to make room for a new one (reported to `onConnectionError`). */
+  EVICTED: "ERR_IPC_SOCKET_EVICTED",
 } as const;
 
 /** A code defined by @ipc/socket. */

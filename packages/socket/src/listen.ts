@@ -1,25 +1,15 @@
-import { createServer, type Server, type Socket } from "node:net";
+import { createServer, type Server } from "node:net";
 import { createServer as createTlsServer, type TlsOptions } from "node:tls";
-import {
-  type Channel,
-  createStreamChannel,
-  type IpcError,
-  IpcError as IpcErrorClass,
-  IpcErrorCode,
-  type Listener,
-  type SendOptions,
-  type WaitOptions,
-} from "@ipc/core";
-import { authenticateStream, raceTimeout, toIpcError, WaiterQueue } from "@ipc/core/transport";
-import { formatAddress, nodePath, parseAddress, type SocketAddress } from "./address.js";
-import { type SocketChannelOptions, socketChannelOptions } from "./connect.js";
+import { type IpcError, IpcError as IpcErrorClass, IpcErrorCode } from "@ipc/core";
+import { toIpcError } from "@ipc/core/transport";
+import { nodePath, parseAddress, type SocketAddress } from "./address.js";
+import type { SocketChannelOptions } from "./connect.js";
 import { SocketErrorCode } from "./errors.js";
+import { type SocketListener, SocketListenerImpl } from "./socket-listener.js";
 import { DEFAULT_SOCKET_MODE, listenOnUnixPath } from "./unix-socket-file.js";
 
-/** Connections a listener keeps open at once unless `maxConnections` says otherwise. */
-export const DEFAULT_MAX_CONNECTIONS = 1024;
-/** Milliseconds a graceful `close()` lets open channels finish before closing them. */
-export const DEFAULT_GRACEFUL_CLOSE_TIMEOUT_MS = 5_000;
+/** Connections the kernel queues for `accept` (the listen backlog) unless `backlog` says otherwise; Linux caps it at net.core.somaxconn. */
+export const DEFAULT_BACKLOG = 4096;
 
 /** Options for {@link listen}. */
 export interface ListenOptions<T> extends SocketChannelOptions<T> {
@@ -27,22 +17,27 @@ export interface ListenOptions<T> extends SocketChannelOptions<T> {
   authkey?: Uint8Array | string;
   /** Milliseconds a client has to complete the handshake. @default 10000 */
   handshakeTimeout?: number;
-  /** Open connections at most; more are refused at once. @default 1024 */
+  /**
+   * Connections held at once, handshakes included. At the limit a newcomer takes the slot of the oldest
+   * connection that has not authenticated (or, without an authkey, sent anything) yet; when every slot
+   * is held by one that has, the newcomer is refused. Both are reported to `onConnectionError`.
+   * @default 1024
+   */
   maxConnections?: number;
+  /**
+   * Bytes all connections together may hold that the application has not received yet (buffered
+   * messages and frames still arriving); a connection that would go over it is closed with
+   * `ERR_IPC_LIMIT`. @default 256 MiB
+   */
+  maxBufferedBytes?: number;
+  /** Connections the kernel queues while the listener catches up with accepting (capped by net.core.somaxconn). @default 4096 */
+  backlog?: number;
   /** Mode of a Unix socket file, set at creation. @default 0o600 */
   mode?: number;
   /** TLS options for `tls://` addresses (key, cert, ca, requestCert, ...). */
   tls?: TlsOptions;
-  /** Told about connections that failed before becoming channels (wrong authkey, handshake timeout). */
+  /** Told about connections that did not become channels (wrong authkey, handshake timeout, refused) and ones evicted. */
   onConnectionError?: (error: IpcError) => void;
-}
-
-/** Options for a socket listener's `close()`. */
-export interface ListenerCloseOptions {
-  /** `false` closes every open channel at once. @default true */
-  graceful?: boolean;
-  /** Milliseconds a graceful close waits for channels to finish before closing them. @default 5000 */
-  timeout?: number;
 }
 
 /**
@@ -63,141 +58,19 @@ export async function listen<T = unknown>(
     );
   }
   const server = parsed.kind === "tls" ? createTlsServer(options.tls!) : createServer();
-  server.maxConnections = options.maxConnections ?? DEFAULT_MAX_CONNECTIONS;
+  const backlog = options.backlog ?? DEFAULT_BACKLOG;
   try {
     if (parsed.kind === "unix")
-      await listenOnUnixPath(server, parsed.path, options.mode ?? DEFAULT_SOCKET_MODE);
-    else await listenOn(server, parsed);
+      await listenOnUnixPath(server, parsed.path, options.mode ?? DEFAULT_SOCKET_MODE, backlog);
+    else await listenOn(server, parsed, backlog);
   } catch (error) {
     server.close();
     throw listenError(error, address);
   }
-  return new Listening<T>(server, parsed, options);
+  return new SocketListenerImpl<T>(server, parsed, options);
 }
 
-/** A listening socket: accepted connections as channels; `for await` yields each until it closes. */
-export interface SocketListener<T> extends Listener<Channel<T>> {
-  /** Where clients connect, in the address syntax (with the real port when 0 was asked). */
-  readonly address: string;
-  /** Channels accepted and still open. */
-  readonly connections: ReadonlySet<Channel<T>>;
-  /** Sends `message` to every open channel; resolves with how many accepted it (closed ones are skipped). */
-  broadcast(message: T, options?: SendOptions): Promise<number>;
-  /**
-   * Idempotent. Stops accepting at once (a Unix socket file is removed); a graceful close then lets open
-   * channels finish for up to `timeout` ms before closing them, an immediate one closes them now.
-   */
-  close(options?: ListenerCloseOptions): Promise<void>;
-}
-
-class Listening<T> implements SocketListener<T> {
-  /** Where clients connect, in the address syntax (with the real port when 0 was asked). */
-  readonly address: string;
-  readonly #server: Server;
-  readonly #options: ListenOptions<T>;
-  readonly #open = new Set<Channel<T>>();
-  readonly #ready: Channel<T>[] = [];
-  readonly #waiting = new WaiterQueue<Channel<T>>();
-  #closing: Promise<void> | undefined;
-
-  constructor(server: Server, address: SocketAddress, options: ListenOptions<T>) {
-    this.#server = server;
-    this.#options = options;
-    this.address = formatAddress(boundAddress(server, address));
-    const event = address.kind === "tls" ? "secureConnection" : "connection";
-    server.on(event, (socket: Socket) => void this.#admit(socket));
-    // Errors on accepted sockets surface on their channels; a server error after listen is reported here.
-    server.on("error", (error) => this.#options.onConnectionError?.(toIpcError(error, "listener")));
-  }
-
-  get connections(): ReadonlySet<Channel<T>> {
-    return this.#open;
-  }
-
-  /** The next connected, authenticated client. @throws `ERR_IPC_CLOSED` once the listener is closed */
-  accept(options?: WaitOptions): Promise<Channel<T>> {
-    const ready = this.#ready.shift();
-    if (ready) return Promise.resolve(ready);
-    if (this.#closing) return Promise.reject(closedError());
-    return this.#waiting.wait("accept", options, undefined);
-  }
-
-  /** Sends `message` to every open channel; resolves with how many accepted it (closed ones are skipped). */
-  async broadcast(message: T, options?: SendOptions): Promise<number> {
-    const results = await Promise.allSettled(
-      [...this.#open].map((channel) => channel.send(message, options)),
-    );
-    return results.filter((result) => result.status === "fulfilled").length;
-  }
-
-  async *[Symbol.asyncIterator](): AsyncIterator<Channel<T>> {
-    for (;;) {
-      try {
-        yield await this.accept();
-      } catch (error) {
-        if ((error as IpcError).code === IpcErrorCode.CLOSED) return;
-        throw error;
-      }
-    }
-  }
-
-  /**
-   * Idempotent. Stops accepting at once (a Unix socket file is removed); a graceful close then lets open
-   * channels finish for up to `timeout` ms before closing them, an immediate one closes them now.
-   */
-  close(options: ListenerCloseOptions = {}): Promise<void> {
-    this.#closing ??= this.#close(options);
-    return this.#closing;
-  }
-
-  [Symbol.asyncDispose](): Promise<void> {
-    return this.close();
-  }
-
-  async #close(options: ListenerCloseOptions): Promise<void> {
-    const stopped = new Promise<void>((resolve) => this.#server.close(() => resolve()));
-    this.#waiting.rejectAll(closedError());
-    for (const channel of this.#ready.splice(0)) void channel.close();
-    const open = [...this.#open];
-    if (options.graceful !== false && open.length > 0) {
-      const timeout = options.timeout ?? DEFAULT_GRACEFUL_CLOSE_TIMEOUT_MS;
-      await raceTimeout(Promise.all(open.map((channel) => channel.closed)), timeout, undefined);
-    }
-    await Promise.all([...this.#open].map((channel) => channel.close({ timeout: 1000 })));
-    await stopped;
-  }
-
-  async #admit(socket: Socket): Promise<void> {
-    if (this.#closing) {
-      socket.destroy();
-      return;
-    }
-    if ("setNoDelay" in socket && socket.remoteAddress !== undefined) socket.setNoDelay(true);
-    const options = this.#options;
-    if (options.authkey !== undefined) {
-      try {
-        await authenticateStream(socket, {
-          authkey: options.authkey,
-          role: "server",
-          ...(options.handshakeTimeout === undefined ? {} : { timeout: options.handshakeTimeout }),
-        });
-      } catch (error) {
-        options.onConnectionError?.(toIpcError(error, "authkey handshake"));
-        return;
-      }
-      if (this.#closing) {
-        socket.destroy();
-        return;
-      }
-    }
-    const channel = createStreamChannel<T>(socket, socketChannelOptions(options));
-    this.#open.add(channel);
-    void channel.closed.then(() => this.#open.delete(channel));
-    if (!this.#waiting.resolveNext(channel)) this.#ready.push(channel);
-  }
-}
-
-function listenOn(server: Server, address: SocketAddress): Promise<void> {
+function listenOn(server: Server, address: SocketAddress, backlog: number): Promise<void> {
   return new Promise((resolve, reject) => {
     server.once("error", reject);
     server.once("listening", () => {
@@ -205,18 +78,10 @@ function listenOn(server: Server, address: SocketAddress): Promise<void> {
       resolve();
     });
     const path = nodePath(address);
-    if (path !== undefined) server.listen(path);
+    if (path !== undefined) server.listen({ path, backlog });
     else if (address.kind === "tcp" || address.kind === "tls")
-      server.listen({ host: address.host, port: address.port });
+      server.listen({ host: address.host, port: address.port, backlog });
   });
-}
-
-function boundAddress(server: Server, address: SocketAddress): SocketAddress {
-  const bound = server.address();
-  if ((address.kind === "tcp" || address.kind === "tls") && bound !== null && typeof bound === "object") {
-    return { ...address, port: bound.port };
-  }
-  return address;
 }
 
 function listenError(error: unknown, address: string): IpcError {
@@ -239,8 +104,4 @@ function listenError(error: unknown, address: string): IpcError {
     });
   }
   return wrapped;
-}
-
-function closedError(): IpcError {
-  return new IpcErrorClass(IpcErrorCode.CLOSED, "the listener is closed");
 }

@@ -13,17 +13,22 @@ const PROBE_TIMEOUT_MS = 1_000;
  * there is no moment when others may connect), reclaiming a stale socket file left by a dead server.
  * @throws `ERR_IPC_SOCKET_IN_USE` when a live server answers at `path` or it is not a socket
  */
-export async function listenOnUnixPath(server: Server, path: string, mode: number): Promise<void> {
+export async function listenOnUnixPath(
+  server: Server,
+  path: string,
+  mode: number,
+  backlog: number,
+): Promise<void> {
   try {
-    await listenWithMode(server, path, mode);
+    await listenWithMode(server, path, mode, backlog);
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== "EADDRINUSE") throw error;
     await reclaimIfStale(path);
-    await listenWithMode(server, path, mode);
+    await listenWithMode(server, path, mode, backlog);
   }
 }
 
-function listenWithMode(server: Server, path: string, mode: number): Promise<void> {
+function listenWithMode(server: Server, path: string, mode: number, backlog: number): Promise<void> {
   return new Promise((resolve, reject) => {
     const onError = (error: Error) => {
       server.off("listening", onListening);
@@ -44,7 +49,7 @@ function listenWithMode(server: Server, path: string, mode: number): Promise<voi
       previous = undefined;
     }
     try {
-      server.listen(path);
+      server.listen({ path, backlog });
     } finally {
       if (previous !== undefined) process.umask(previous);
     }
@@ -64,6 +69,15 @@ async function reclaimIfStale(path: string): Promise<void> {
     throw new IpcError(
       SocketErrorCode.IN_USE,
       `${path} exists and is not a socket; refusing to replace it. Choose another path or remove it yourself`,
+      { errno: "EADDRINUSE", syscall: "bind", path },
+    );
+  }
+  // Another user's socket file is theirs, live or not: never remove it, and never mistake it for ours.
+  const me = process.geteuid?.();
+  if (me !== undefined && stat.uid !== me) {
+    throw new IpcError(
+      SocketErrorCode.IN_USE,
+      `${path} is a socket file that belongs to user ${stat.uid}, not to this process's user (${me}); refusing to replace it. Choose another path, or have its owner remove it`,
       { errno: "EADDRINUSE", syscall: "bind", path },
     );
   }
