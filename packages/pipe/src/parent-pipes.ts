@@ -15,9 +15,17 @@ export interface OpenParentChannelsOptions extends Omit<ChannelOptions<unknown>,
 /** Options for {@link openParentChannel}. */
 export interface OpenParentChannelOptions extends OpenParentChannelsOptions {}
 
-let opened:
-  | { entries: ChildPipeEntry[]; sockets: Socket[]; channels: (Channel<unknown> | undefined)[] }
-  | undefined;
+/** The pipes from the parent, opened once per process. */
+interface OpenedPipes {
+  entries: ChildPipeEntry[];
+  sockets: Socket[];
+  channels: (Channel<unknown> | undefined)[];
+}
+
+// A descriptor can be read by one reader only: every copy of this package a process loads (its ES module
+// and CommonJS builds, say) must hand out the same channels, so they are kept on `globalThis`.
+const OPENED = Symbol.for("@ipc/pipe.parentPipes.v1");
+const registry = globalThis as Record<symbol, OpenedPipes | undefined>;
 
 /**
  * In a child started with pipes: the channels to the parent, in order (undefined for raw pipes). Opens
@@ -28,7 +36,8 @@ let opened:
 export function openParentChannels(
   options: OpenParentChannelsOptions = {},
 ): (Channel<unknown> | undefined)[] {
-  if (opened) return opened.channels;
+  const known = registry[OPENED];
+  if (known) return known.channels;
   const entries = decodePipesEnv(process.env[PIPES_ENV]);
   for (const entry of entries) checkIsPipe(entry.fd);
   const sockets = entries.map(
@@ -60,7 +69,7 @@ export function openParentChannels(
       receiveHighWaterMark: options.receiveHighWaterMark,
     });
   });
-  opened = { entries, sockets, channels };
+  registry[OPENED] = { entries, sockets, channels };
   return channels;
 }
 
@@ -73,7 +82,7 @@ export function openParentChannel<T = unknown>(
   if (channel === undefined) {
     throw new IpcError(
       "ERR_IPC_INVALID_ARGUMENT",
-      `there is no message pipe ${index} from the parent (it has ${opened?.entries.length ?? 0} pipe(s); raw pipes are read with openParentStream)`,
+      `there is no message pipe ${index} from the parent (it has ${registry[OPENED]?.entries.length ?? 0} pipe(s); raw pipes are read with openParentStream)`,
     );
   }
   return channel as Channel<T>;
@@ -82,8 +91,9 @@ export function openParentChannel<T = unknown>(
 /** In a child started with pipes: the raw byte stream of pipe `index`, opened by the parent with `raw: true`. */
 export function openParentStream(index = 0): Socket {
   openParentChannels();
-  const socket = opened!.sockets[index];
-  if (socket === undefined || opened!.entries[index]!.codec !== "raw") {
+  const opened = registry[OPENED]!;
+  const socket = opened.sockets[index];
+  if (socket === undefined || opened.entries[index]!.codec !== "raw") {
     throw new IpcError("ERR_IPC_INVALID_ARGUMENT", `pipe ${index} from the parent is not a raw pipe`);
   }
   return socket;

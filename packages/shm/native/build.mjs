@@ -1,7 +1,7 @@
 // Install step: use the prebuilt binary for this platform when it loads, else build the addon with the
 // node-gyp that comes with npm/pnpm, against the headers installed next to this Node when they are there
 // (pnpm 12 ignores nodedir from .npmrc, and node-gyp would otherwise try to download them).
-// `--build-from-source` (npm_config_build_from_source) always builds.
+// `npm_config_build_from_source=true` (npm's `--build-from-source`) always builds.
 import { execFileSync } from "node:child_process";
 import { existsSync } from "node:fs";
 import { createRequire } from "node:module";
@@ -20,6 +20,16 @@ if (!fromSource && existsSync(prebuilt)) {
   } catch (error) {
     console.log(`@ipc/shm: the prebuilt binary does not load here (${error.message}); building from source`);
   }
+}
+// Building needs node-addon-api's headers: an optional peer dependency, since users of the prebuilt
+// binary never build.
+try {
+  createRequire(join(root, "package.json")).resolve("node-addon-api");
+} catch {
+  console.error(
+    "@ipc/shm: no prebuilt binary loads here, and building from source needs node-addon-api: run `npm install node-addon-api` (and python3, make and a C++17 compiler), then `npm rebuild @ipc/shm`",
+  );
+  process.exit(1);
 }
 const prefix = dirname(dirname(process.execPath));
 const args = ["rebuild"];

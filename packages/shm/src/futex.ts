@@ -34,16 +34,41 @@ export function futexNotify(view: Int32Array, index: number, count = Number.POSI
   return woken;
 }
 
+/** An async wait in flight: how to settle it when the addon reports its result. */
 interface PendingWait {
-  resolve(result: FutexWaitResult): void;
-  reject(error: unknown): void;
+  settle(result: number): void;
   // Keeps the memory mapped while a waiter thread sleeps on it.
   readonly buffer: ArrayBuffer;
 }
 
-const pending = new Map<number, PendingWait>();
-let nextId = 1;
-let callbackSet: NativeShm | undefined;
+/**
+ * The addon reports every async wait's result through one callback, for the whole process. Every copy of
+ * this package that a process loads (its ES module and CommonJS builds, say) shares the one addon, so the
+ * waits in flight are kept in one table stored on the addon itself, and the callback is set once.
+ */
+interface WaitTable {
+  readonly pending: Map<number, PendingWait>;
+  nextId: number;
+}
+
+const WAIT_TABLE = Symbol.for("@ipc/shm.asyncWaits.v1");
+
+function waitTable(native: NativeShm): WaitTable {
+  const holder = native as unknown as Record<symbol, WaitTable | undefined>;
+  let table = holder[WAIT_TABLE];
+  if (table === undefined) {
+    const created: WaitTable = { pending: new Map(), nextId: 1 };
+    Object.defineProperty(native, WAIT_TABLE, { value: created });
+    native.setWaitCallback((id, result) => {
+      const wait = created.pending.get(id);
+      if (wait === undefined) return; // aborted already
+      created.pending.delete(id);
+      wait.settle(result);
+    });
+    table = created;
+  }
+  return table;
+}
 
 /**
  * `Atomics.waitAsync` across processes: resolves when `view[index]` may no longer be `value` ("ok" after
@@ -64,30 +89,23 @@ export function futexWaitAsync(
     return Promise.reject(error);
   }
   const native = nativeShm();
-  if (callbackSet !== native) {
-    native.setWaitCallback(settleWait);
-    callbackSet = native;
-  }
+  const table = waitTable(native);
   const offset = wordOffset(view, index);
   if (Atomics.load(view, index) !== value) return Promise.resolve("not-equal");
-  const id = nextId;
-  nextId = nextId >= 0x7fff_ffff ? 1 : nextId + 1;
+  const id = table.nextId;
+  table.nextId = id >= 0x7fff_ffff ? 1 : id + 1;
   const { signal } = options;
+  const pending = table.pending;
   return new Promise<FutexWaitResult>((resolve, reject) => {
     const onAbort = () => {
       pending.delete(id);
       native.cancelWait(id);
       reject(abortedError("futexWaitAsync", signal!));
     };
-    const done = () => signal?.removeEventListener("abort", onAbort);
     pending.set(id, {
-      resolve: (result) => {
-        done();
-        resolve(result);
-      },
-      reject: (error) => {
-        done();
-        reject(error);
+      settle: (result) => {
+        signal?.removeEventListener("abort", onAbort);
+        settleWait(result, resolve, reject);
       },
       buffer: view.buffer as ArrayBuffer,
     });
@@ -101,16 +119,18 @@ export function futexWaitAsync(
   });
 }
 
-function settleWait(id: number, result: number): void {
-  const wait = pending.get(id);
-  if (wait === undefined) return; // aborted already
-  pending.delete(id);
-  if (result === 0) wait.resolve("ok");
-  else if (result === EAGAIN) wait.resolve("not-equal");
-  else if (result === ETIMEDOUT) wait.resolve("timed-out");
+/** Settles an async wait with what the addon reported. */
+function settleWait(
+  result: number,
+  resolve: (result: FutexWaitResult) => void,
+  reject: (error: unknown) => void,
+): void {
+  if (result === 0) resolve("ok");
+  else if (result === EAGAIN) resolve("not-equal");
+  else if (result === ETIMEDOUT) resolve("timed-out");
   else if (result === ECANCELED)
-    wait.reject(new IpcError(IpcErrorCode.CLOSED, "the shared memory was closed during the wait"));
-  else wait.reject(new IpcError(IpcErrorCode.SYSTEM, `futex wait failed with errno ${result}`));
+    reject(new IpcError(IpcErrorCode.CLOSED, "the shared memory was closed during the wait"));
+  else reject(new IpcError(IpcErrorCode.SYSTEM, `futex wait failed with errno ${result}`));
 }
 
 function wordOffset(view: Int32Array, index: number): number {

@@ -46,14 +46,32 @@ interface Step {
   timeout: number;
 }
 
-const steps: Step[] = [];
-let settings: Required<Omit<ConfigureShutdownOptions, "exitCode">> & { exitCode?: number } = {
-  signals: DEFAULT_SHUTDOWN_SIGNALS,
-  deadline: DEFAULT_SHUTDOWN_DEADLINE_MS,
-  log: (message) => process.stderr.write(`${message}\n`),
-};
-let listening: SignalDisposer | undefined;
-let running: Promise<void> | undefined;
+type Settings = Required<Omit<ConfigureShutdownOptions, "exitCode">> & { exitCode?: number };
+
+/**
+ * The shutdown is one per process, whichever copies of this package it loaded (an ES module and a
+ * CommonJS build side by side, say): its steps, settings and signal listener live in one object on
+ * `globalThis`, shared by them all.
+ */
+interface ShutdownState {
+  readonly steps: Step[];
+  settings: Settings;
+  listening: SignalDisposer | undefined;
+  running: Promise<void> | undefined;
+}
+
+const STATE = Symbol.for("@ipc/signal.shutdown.v1");
+const state: ShutdownState = ((globalThis as Record<symbol, ShutdownState | undefined>)[STATE] ??= {
+  steps: [],
+  settings: {
+    signals: DEFAULT_SHUTDOWN_SIGNALS,
+    deadline: DEFAULT_SHUTDOWN_DEADLINE_MS,
+    log: (message) => process.stderr.write(`${message}\n`),
+  },
+  listening: undefined,
+  running: undefined,
+});
+const steps = state.steps;
 
 /**
  * Registers a clean-up step. Steps run once, in reverse order of registration, each within its time
@@ -74,16 +92,16 @@ export function onShutdown(run: ShutdownStep, options: OnShutdownOptions = {}): 
     disposed = true;
     const index = steps.indexOf(step);
     if (index >= 0) steps.splice(index, 1);
-    if (steps.length === 0 && running === undefined) unlisten();
+    if (steps.length === 0 && state.running === undefined) unlisten();
   };
   return Object.assign(dispose, { [Symbol.dispose]: dispose });
 }
 
 /** Changes the process-wide shutdown settings (signals, deadline, exit code, log). */
 export function configureShutdown(options: ConfigureShutdownOptions): void {
-  const signals = (options.signals ?? settings.signals).map((signal) => listenableSignal(signal));
-  settings = { ...settings, ...options, signals };
-  if (listening !== undefined) {
+  const signals = (options.signals ?? state.settings.signals).map((signal) => listenableSignal(signal));
+  state.settings = { ...state.settings, ...options, signals };
+  if (state.listening !== undefined) {
     unlisten();
     listen();
   }
@@ -109,43 +127,43 @@ export function shutdown(options: ShutdownOptions = {}): Promise<void> {
 
 /** True once a shutdown has begun. */
 export function isShuttingDown(): boolean {
-  return running !== undefined;
+  return state.running !== undefined;
 }
 
 function listen(): void {
-  listening ??= onSignal(settings.signals, (signal) => {
-    if (running !== undefined) {
+  state.listening ??= onSignal(state.settings.signals, (signal) => {
+    if (state.running !== undefined) {
       // A second signal: the user insists.
-      settings.log(`${signal} again: exiting now without waiting for the remaining shutdown steps`);
+      state.settings.log(`${signal} again: exiting now without waiting for the remaining shutdown steps`);
       process.exit(128 + signalNumber(signal));
     }
-    void start({ signal }, settings.exitCode ?? 128 + signalNumber(signal));
+    void start({ signal }, state.settings.exitCode ?? 128 + signalNumber(signal));
   });
 }
 
 function unlisten(): void {
-  listening?.();
-  listening = undefined;
+  state.listening?.();
+  state.listening = undefined;
 }
 
 function start(why: ShutdownReason, exitCode: number | undefined): Promise<void> {
-  running ??= (async () => {
+  state.running ??= (async () => {
     const deadline =
       exitCode === undefined
         ? undefined
         : setTimeout(() => {
-            settings.log(`shutdown took longer than ${settings.deadline} ms: exiting now`);
+            state.settings.log(`shutdown took longer than ${state.settings.deadline} ms: exiting now`);
             process.exit(exitCode);
-          }, settings.deadline);
+          }, state.settings.deadline);
     // A step that blocks the event loop keeps that timer from firing: the watchdog does not wait for it.
     const stopWatchdog =
-      exitCode === undefined ? undefined : startWatchdog(settings.deadline + WATCHDOG_GRACE_MS);
+      exitCode === undefined ? undefined : startWatchdog(state.settings.deadline + WATCHDOG_GRACE_MS);
     for (const step of [...steps].reverse()) await runStep(step, why);
     clearTimeout(deadline);
     stopWatchdog?.();
     if (exitCode !== undefined) process.exit(exitCode);
   })();
-  return running;
+  return state.running;
 }
 
 async function runStep(step: Step, why: ShutdownReason): Promise<void> {
@@ -156,10 +174,10 @@ async function runStep(step: Step, why: ShutdownReason): Promise<void> {
       TIMED_OUT,
     );
     if (outcome === TIMED_OUT) {
-      settings.log(`shutdown step "${step.name}" took more than ${step.timeout} ms; moving on`);
+      state.settings.log(`shutdown step "${step.name}" took more than ${step.timeout} ms; moving on`);
     }
   } catch (error) {
-    settings.log(
+    state.settings.log(
       `shutdown step "${step.name}" failed: ${error instanceof Error ? error.message : String(error)}`,
     );
   }
