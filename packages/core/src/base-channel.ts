@@ -61,6 +61,22 @@ export abstract class BaseChannel<T> extends ClosableEnd implements Channel<T> {
     }
     this.inbox = new Inbox(this.#codec, highWaterMark);
     this.gate = new SendGate(() => this.hasRoom());
+    this.inbox.onWaiting = (waiting) => this.#busy(waiting, 0);
+    this.gate.onWaiting = (waiting) => this.#busy(waiting, 1);
+  }
+
+  /** Whether a receive/iteration (bit 0) or a send (bit 1) waits on this end now. */
+  #waiting = 0;
+
+  #busy(waiting: boolean, bit: number): void {
+    const before = this.#waiting !== 0;
+    this.#waiting = waiting ? this.#waiting | (1 << bit) : this.#waiting & ~(1 << bit);
+    if (before !== (this.#waiting !== 0)) this.keepAliveChanged();
+  }
+
+  /** True when the process should stay alive for this end: something waits on it, or `ref()` was called. */
+  protected get keepsAlive(): boolean {
+    return this.#waiting !== 0 || this.referenced;
   }
 
   /** Throws (nothing is sent) when a payload of `length` bytes may not be sent. */

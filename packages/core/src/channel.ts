@@ -41,6 +41,14 @@ export interface ChannelEnd extends AsyncDisposable {
   close(options?: CloseOptions): Promise<void>;
   /** Same as `close()`, for `await using`. */
   [Symbol.asyncDispose](): Promise<void>;
+  /**
+   * Keeps the process alive while this end is open, even when nothing waits on it (as `net.Socket#ref`).
+   * By default an open end keeps the process alive only while a receive, an iteration step or a send is
+   * waiting on it: a child whose work is done exits, as Python's does.
+   */
+  ref(): this;
+  /** Back to the default: the process stays alive for this end only while something waits on it. */
+  unref(): this;
 }
 
 /** The sending side of a channel. */

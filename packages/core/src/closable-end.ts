@@ -46,6 +46,28 @@ export abstract class ClosableEnd implements ChannelEnd {
     return this.close();
   }
 
+  #referenced = false;
+
+  ref(): this {
+    this.#referenced = true;
+    this.keepAliveChanged();
+    return this;
+  }
+
+  unref(): this {
+    this.#referenced = false;
+    this.keepAliveChanged();
+    return this;
+  }
+
+  /** True when `ref()` asked for the process to stay alive while this end is open. */
+  protected get referenced(): boolean {
+    return this.#referenced;
+  }
+
+  /** Called when `ref()`/`unref()` change; an end that holds a handle re-decides whether it keeps the process alive. */
+  protected keepAliveChanged(): void {}
+
   /** Releases what the end holds; called once, by the first `close()`. Runs synchronously up to its first `await`. */
   protected abstract closeEnd(options: CloseOptions): Promise<void>;
 

@@ -51,6 +51,11 @@ export class Inbox<T> {
     return this.#takers.length > 0;
   }
 
+  /** Told when a receive or iteration starts waiting (true) and when none waits any more (false). */
+  set onWaiting(listener: ((waiting: boolean) => void) | undefined) {
+    this.#takers.onBusy = listener;
+  }
+
   /** Frames waiting to be received. */
   get bufferedFrames(): number {
     return this.#frames.length - this.#head;

@@ -64,6 +64,13 @@ class JoinedChannel<T> extends ClosableEnd implements Channel<T> {
     return receiveIterator(() => this.receive());
   }
 
+  protected override keepAliveChanged(): void {
+    for (const half of [this.#receiver, this.#sender]) {
+      if (this.referenced) half.ref();
+      else half.unref();
+    }
+  }
+
   protected async closeEnd(options: CloseOptions): Promise<void> {
     await Promise.all([this.#sender.close(options), this.#receiver.close(options)]);
   }

@@ -23,6 +23,11 @@ export class SendGate {
     this.#hasRoom = hasRoom;
   }
 
+  /** Told when a send starts waiting for room (true) and when none waits any more (false). */
+  set onWaiting(listener: ((waiting: boolean) => void) | undefined) {
+    this.#waiting.onBusy = listener;
+  }
+
   /** Number of sends waiting for room. */
   get waiting(): number {
     return this.#waiting.length;

@@ -102,6 +102,15 @@ class StreamChannel<T> extends BaseChannel<T> {
       // A stream paused earlier (by the authkey handshake, say) does not resume when a listener is added.
       stream.resume();
     }
+    this.keepAliveChanged();
+  }
+
+  /** An idle end does not hold the process open (writes in progress still do: libuv counts them). */
+  protected override keepAliveChanged(): void {
+    if (this.#shutDown || this.#stream === undefined) return;
+    const handle = this.#stream as { ref?: () => void; unref?: () => void };
+    if (this.keepsAlive) handle.ref?.();
+    else handle.unref?.();
   }
 
   protected hasRoom(): boolean {

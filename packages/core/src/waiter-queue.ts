@@ -15,6 +15,8 @@ export class WaiterQueue<T, D = undefined> {
   readonly #waiters: Waiter<T, D>[] = [];
   /** Called after an aborted or timed-out waiter left the queue (the next one may now be served). */
   readonly #onWithdraw: (() => void) | undefined;
+  /** Told when the queue goes from empty to not (true) and back (false). */
+  onBusy: ((busy: boolean) => void) | undefined;
 
   constructor(onWithdraw?: () => void) {
     this.#onWithdraw = onWithdraw;
@@ -30,9 +32,13 @@ export class WaiterQueue<T, D = undefined> {
     return cancellableWait<T>(what, options, (settlers) => {
       const waiter: Waiter<T, D> = { data, settlers };
       this.#waiters.push(waiter);
+      if (this.#waiters.length === 1) this.onBusy?.(true);
       return () => {
         const index = this.#waiters.indexOf(waiter);
-        if (index >= 0) this.#waiters.splice(index, 1);
+        if (index >= 0) {
+          this.#waiters.splice(index, 1);
+          if (this.#waiters.length === 0) this.onBusy?.(false);
+        }
         this.#onWithdraw?.();
       };
     });
@@ -45,23 +51,31 @@ export class WaiterQueue<T, D = undefined> {
 
   /** Removes and returns the first waiter (the caller settles it). */
   shift(): Waiter<T, D> | undefined {
-    return this.#waiters.shift();
+    const waiter = this.#waiters.shift();
+    if (waiter !== undefined && this.#waiters.length === 0) this.onBusy?.(false);
+    return waiter;
   }
 
   /** Resolves the first waiter with `value`; false when nobody waits. */
   resolveNext(value: T): boolean {
-    const waiter = this.#waiters.shift();
+    const waiter = this.shift();
     waiter?.settlers.resolve(value);
     return waiter !== undefined;
   }
 
   /** Resolves every waiter with `value`. */
   resolveAll(value: T): void {
-    for (const waiter of this.#waiters.splice(0)) waiter.settlers.resolve(value);
+    for (const waiter of this.#takeAll()) waiter.settlers.resolve(value);
   }
 
   /** Rejects every waiter with `error`. */
   rejectAll(error: unknown): void {
-    for (const waiter of this.#waiters.splice(0)) waiter.settlers.reject(error);
+    for (const waiter of this.#takeAll()) waiter.settlers.reject(error);
+  }
+
+  #takeAll(): Waiter<T, D>[] {
+    const all = this.#waiters.splice(0);
+    if (all.length > 0) this.onBusy?.(false);
+    return all;
   }
 }

@@ -269,3 +269,32 @@ async function runOpenPipe(env: NodeJS.ProcessEnv): Promise<string> {
   await once(child, "exit");
   return output.trim();
 }
+
+describe("a child whose work is done", () => {
+  it("exits although its pipe to the parent is still open: an idle channel does not keep it alive", async () => {
+    const child = await forkFixture("done-child.ts", ["idle"]);
+    expect(await child.channel().receive({ timeout: 5000 })).toBe("hello");
+    expect(await child.exited).toEqual({ code: 0, signal: null });
+    await child.close();
+  });
+
+  it("stays alive while a receive waits, and ends once it has answered", async () => {
+    const child = await forkFixture("done-child.ts", ["waiting"]);
+    expect(await child.channel().receive({ timeout: 5000 })).toBe("hello");
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(child.process.exitCode).toBeNull();
+    await child.channel().send("ping");
+    expect(await child.channel().receive({ timeout: 5000 })).toBe("got ping");
+    expect(await child.exited).toEqual({ code: 0, signal: null });
+    await child.close();
+  });
+
+  it("stays alive with an idle channel when the child asked for it with ref()", async () => {
+    const child = await forkFixture("ref-child.ts");
+    expect(await child.channel().receive({ timeout: 5000 })).toBe("hello");
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(child.process.exitCode).toBeNull();
+    await child.close();
+    expect(await child.exited).toEqual({ code: 0, signal: null });
+  });
+});
