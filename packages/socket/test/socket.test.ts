@@ -406,3 +406,38 @@ describe("TLS", () => {
     await listener.close();
   });
 });
+
+describe("abstract socket names with a Python peer (Linux)", () => {
+  // Node 20's libuv (1.46) binds and connects abstract names padded with NULs to the whole sun_path;
+  // libuv 1.48 and newer use the exact name. Python must use the same form (the README says how).
+  const [major, minor] = process.versions.uv!.split(".").map(Number) as [number, number];
+  const form = major > 1 || minor >= 48 ? "exact" : "padded";
+  const script = fileURLToPath(new URL("./fixtures/python_abstract.py", import.meta.url));
+
+  it.runIf(process.platform === "linux")("our connect reaches a Python Listener on @name", async () => {
+    const name = `ipc-test-${process.pid}-abstract-in`;
+    const python = trackChild(spawn("python3", [script, "listen", name, form], { stdio: ["ignore", "pipe", "inherit"] }));
+    await new Promise((resolve) => python.child.stdout!.once("data", resolve));
+    await using channel = await connect<string>(`@${name}`);
+    await channel.send("hello");
+    expect(await channel.receive({ timeout: 5000 })).toBe("HELLO");
+    expect(await python.exited).toEqual({ code: 0, signal: null });
+  });
+
+  it.runIf(process.platform === "linux")("a Python Client reaches our listener on @name", async () => {
+    const name = `ipc-test-${process.pid}-abstract-out`;
+    await using listener = await listen<string>(`@${name}`);
+    expect(listener.address).toBe(`@${name}`);
+    const python = spawn("python3", [script, "connect", name, form], { stdio: ["ignore", "pipe", "inherit"] });
+    const peer = trackChild(python);
+    let output = "";
+    python.stdout!.setEncoding("utf8").on("data", (text: string) => {
+      output += text;
+    });
+    const channel = await listener.accept({ timeout: 10_000 });
+    expect(await channel.receive({ timeout: 5000 })).toBe("from python");
+    await channel.send("to python");
+    expect(await peer.exited).toEqual({ code: 0, signal: null });
+    expect(output.trim()).toBe('"to python"');
+  });
+});
