@@ -3,43 +3,45 @@ import { spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
 
 interface Example {
-  file: string;
+  name: string;
   title: string;
 }
 
 const EXAMPLES: Example[] = [
-  { file: "core-parent-child.ts", title: "@ipc/core: a parent and its child talk over a socketpair" },
-  { file: "core-python-peer.ts", title: "@ipc/core: Node talks to Python's multiprocessing.connection" },
+  { name: "core-parent-child", title: "@ipc/core: a parent and its child talk over a socketpair" },
+  { name: "core-python-peer", title: "@ipc/core: Node talks to Python's multiprocessing.connection" },
   {
-    file: "pipe-program1.ts",
+    name: "pipe-program1",
     title: "@ipc/pipe: tutorial program 1, a child writes into a pipe after a delay",
   },
   {
-    file: "pipe-program2.ts",
+    name: "pipe-program2",
     title: "@ipc/pipe: tutorial program 2, Pipe() one-way (sender) and two-way (talker)",
   },
   {
-    file: "socket-server-clients.ts",
+    name: "socket-server-clients",
     title: "@ipc/socket: tutorial program 3, a TCP server and 5 client processes at once",
   },
   {
-    file: "fifo-two-processes.ts",
+    name: "fifo-two-processes",
     title: "@ipc/fifo: two independent processes talk over a pair of named pipes",
   },
-  { file: "signal-parent-child.ts", title: "@ipc/signal: a parent and a child coordinate with signals" },
-  { file: "signal-graceful-service.ts", title: "@ipc/signal: a service shuts down gracefully on SIGTERM" },
+  { name: "signal-parent-child", title: "@ipc/signal: a parent and a child coordinate with signals" },
+  { name: "signal-graceful-service", title: "@ipc/signal: a service shuts down gracefully on SIGTERM" },
   {
-    file: "shm-shared-memory.ts",
+    name: "shm-shared-memory",
     title: "@ipc/shm: shared values, an array and a lock between three processes",
   },
-  { file: "shm-cluster-map.ts", title: "@ipc/shm: cluster workers share a key-value map with counters" },
-  { file: "shm-channel.ts", title: "@ipc/shm: a parent and its child talk over a shared-memory channel" },
+  { name: "shm-cluster-map", title: "@ipc/shm: cluster workers share a key-value map with counters" },
+  { name: "shm-channel", title: "@ipc/shm: a parent and its child talk over a shared-memory channel" },
 ];
 
 const EXAMPLE_TIMEOUT_MS = 30_000;
+// `pnpm demo` runs the compiled examples (dist/*.js) against the built packages; the sources run the same.
+const extension = import.meta.url.endsWith(".ts") ? ".ts" : ".js";
 
 function run(example: Example): Promise<number | null> {
-  const path = fileURLToPath(new URL(`./${example.file}`, import.meta.url));
+  const path = fileURLToPath(new URL(`./${example.name}${extension}`, import.meta.url));
   const child = spawn(process.execPath, [...process.execArgv, path], { stdio: "inherit" });
   const timer = setTimeout(() => child.kill("SIGKILL"), EXAMPLE_TIMEOUT_MS);
   return new Promise((resolve) =>
@@ -52,7 +54,7 @@ function run(example: Example): Promise<number | null> {
 
 let failures = 0;
 for (const [index, example] of EXAMPLES.entries()) {
-  console.log(`\n[${index + 1}/${EXAMPLES.length}] ${example.title}  (examples/src/${example.file})`);
+  console.log(`\n[${index + 1}/${EXAMPLES.length}] ${example.title}  (examples/src/${example.name}.ts)`);
   const code = await run(example);
   if (code !== 0) {
     failures += 1;
