@@ -8,7 +8,17 @@
 // within 30 s), and `<!-- run: server.ts & client.ts -->` starts the first, runs the second, then stops
 // the first.
 import { spawn, spawnSync } from "node:child_process";
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import {
+  cpSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -16,8 +26,13 @@ import { fileURLToPath } from "node:url";
 const root = resolve(fileURLToPath(new URL("..", import.meta.url)));
 const RUN_TIMEOUT_MS = 30_000;
 const failures = [];
-const packages = readdirSync(join(root, "packages")).filter((name) => existsSync(join(root, "packages", name, "package.json")));
-const readmes = [join(root, "README.md"), ...packages.map((name) => join(root, "packages", name, "README.md"))];
+const packages = readdirSync(join(root, "packages")).filter((name) =>
+  existsSync(join(root, "packages", name, "package.json")),
+);
+const readmes = [
+  join(root, "README.md"),
+  ...packages.map((name) => join(root, "packages", name, "README.md")),
+];
 
 for (const readme of readmes) {
   const where = relative(root, readme);
@@ -30,11 +45,17 @@ for (const readme of readmes) {
     prepare(project, blocks);
     if (blocks.some((block) => block.file.endsWith(".ts"))) {
       const tsc = spawnSync(join(root, "node_modules", ".bin", "tsc"), ["-p", project], { encoding: "utf8" });
-      if (tsc.status !== 0) failures.push(`${where}: TypeScript does not compile:\n${tsc.stdout}${tsc.stderr}`);
+      if (tsc.status !== 0)
+        failures.push(`${where}: TypeScript does not compile:\n${tsc.stdout}${tsc.stderr}`);
     }
     for (const block of blocks.filter((block) => block.file.endsWith(".js"))) {
-      const check = spawnSync(process.execPath, ["--check", join(project, "out", block.file)], { encoding: "utf8" });
-      if (check.status !== 0) failures.push(`${where}: ${block.file} is not valid JavaScript on Node ${process.version}:\n${check.stderr}`);
+      const check = spawnSync(process.execPath, ["--check", join(project, "out", block.file)], {
+        encoding: "utf8",
+      });
+      if (check.status !== 0)
+        failures.push(
+          `${where}: ${block.file} is not valid JavaScript on Node ${process.version}:\n${check.stderr}`,
+        );
     }
     for (const run of runs) await runProgram(project, run, where);
   } finally {
@@ -66,9 +87,13 @@ function extract(text, where) {
 
 /** An empty project with the built packages installed (linked) and the blocks as files. */
 function prepare(project, blocks) {
-  writeFileSync(join(project, "package.json"), '{ "name": "readme-check", "private": true, "type": "module" }');
+  writeFileSync(
+    join(project, "package.json"),
+    '{ "name": "readme-check", "private": true, "type": "module" }',
+  );
   mkdirSync(join(project, "node_modules", "@ipc"), { recursive: true });
-  for (const name of packages) symlinkSync(join(root, "packages", name), join(project, "node_modules", "@ipc", name));
+  for (const name of packages)
+    symlinkSync(join(root, "packages", name), join(project, "node_modules", "@ipc", name));
   writeFileSync(
     join(project, "tsconfig.json"),
     JSON.stringify({
@@ -101,13 +126,20 @@ function prepare(project, blocks) {
 async function runProgram(project, parts, where) {
   const cwd = join(project, "out");
   const script = (file) => file.replace(/\.ts$/, ".js");
-  const background = parts.length > 1 ? spawn(process.execPath, [script(parts[0])], { cwd, stdio: "ignore" }) : undefined;
+  const background =
+    parts.length > 1 ? spawn(process.execPath, [script(parts[0])], { cwd, stdio: "ignore" }) : undefined;
   try {
     if (background) await new Promise((resolve) => setTimeout(resolve, 1500));
     const main = parts.at(-1);
-    const result = spawnSync(process.execPath, [script(main)], { cwd, encoding: "utf8", timeout: RUN_TIMEOUT_MS });
+    const result = spawnSync(process.execPath, [script(main)], {
+      cwd,
+      encoding: "utf8",
+      timeout: RUN_TIMEOUT_MS,
+    });
     if (result.status !== 0) {
-      failures.push(`${where}: running ${parts.join(" & ")} failed (status ${result.status}, ${result.signal ?? "no signal"}):\n${result.stdout}${result.stderr}`);
+      failures.push(
+        `${where}: running ${parts.join(" & ")} failed (status ${result.status}, ${result.signal ?? "no signal"}):\n${result.stdout}${result.stderr}`,
+      );
     }
   } finally {
     background?.kill("SIGKILL");
@@ -123,9 +155,13 @@ function checkLinks(readme, text, where) {
     if (/^[a-z]+:/i.test(target) || target.startsWith("#")) continue;
     const path = target.split("#")[0];
     if (!existsSync(join(base, path))) failures.push(`${where}: the link ${target} points at nothing`);
-    else if (isPackage && (path.startsWith("..") || !shipped.some((entry) => path === entry || path.startsWith(`${entry}/`)))) {
-      failures.push(`${where}: the link ${target} points outside what the package ships (${shipped.join(", ")})`);
+    else if (
+      isPackage &&
+      (path.startsWith("..") || !shipped.some((entry) => path === entry || path.startsWith(`${entry}/`)))
+    ) {
+      failures.push(
+        `${where}: the link ${target} points outside what the package ships (${shipped.join(", ")})`,
+      );
     }
   }
 }
-

@@ -416,7 +416,9 @@ describe("abstract socket names with a Python peer (Linux)", () => {
 
   it.runIf(process.platform === "linux")("our connect reaches a Python Listener on @name", async () => {
     const name = `ipc-test-${process.pid}-abstract-in`;
-    const python = trackChild(spawn("python3", [script, "listen", name, form], { stdio: ["ignore", "pipe", "inherit"] }));
+    const python = trackChild(
+      spawn("python3", [script, "listen", name, form], { stdio: ["ignore", "pipe", "inherit"] }),
+    );
     await new Promise((resolve) => python.child.stdout!.once("data", resolve));
     await using channel = await connect<string>(`@${name}`);
     await channel.send("hello");
@@ -428,7 +430,9 @@ describe("abstract socket names with a Python peer (Linux)", () => {
     const name = `ipc-test-${process.pid}-abstract-out`;
     await using listener = await listen<string>(`@${name}`);
     expect(listener.address).toBe(`@${name}`);
-    const python = spawn("python3", [script, "connect", name, form], { stdio: ["ignore", "pipe", "inherit"] });
+    const python = spawn("python3", [script, "connect", name, form], {
+      stdio: ["ignore", "pipe", "inherit"],
+    });
     const peer = trackChild(python);
     let output = "";
     python.stdout!.setEncoding("utf8").on("data", (text: string) => {
