@@ -1,3 +1,4 @@
+import { inspect } from "node:util";
 import { IpcError, IpcErrorCode, isIpcError } from "@ipc/core";
 import { toIpcError } from "@ipc/core/transport";
 import { describe, expect, it } from "vitest";
@@ -20,6 +21,13 @@ describe("IpcError", () => {
       path: "/x",
     });
     expect(error.cause).toBe(cause);
+  });
+
+  it("prints only the details it has (no `exitCode: undefined`)", () => {
+    const printed = inspect(new IpcError(IpcErrorCode.TIMEOUT, "too slow"));
+    expect(printed).toContain("code: 'ERR_IPC_TIMEOUT'");
+    expect(printed).not.toContain("undefined");
+    expect(inspect(new IpcError(IpcErrorCode.PEER_GONE, "gone", { exitCode: 3 }))).toContain("exitCode: 3");
   });
 
   it("is recognised by isIpcError, with or without a code", () => {
