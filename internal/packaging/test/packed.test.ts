@@ -5,7 +5,7 @@
 import { execFileSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { basename, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { createTempDir } from "@ipc-internal/test-utils";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -114,7 +114,7 @@ describe("the packed packages", () => {
     writeFileSync(join(consumer, "package.json"), '{ "name": "pnpm-consumer", "private": true }');
     // Nothing is on the registry yet: every @ipc dependency points at its tarball.
     const overrides = tarballs
-      .map((file) => `  "@ipc/${/ipc-([a-z]+)-[0-9]/.exec(file)![1]}": "file:${file}"`)
+      .map((file) => `  "@ipc/${/^ipc-([a-z]+)-[0-9]/.exec(basename(file))![1]}": "file:${file}"`)
       .join("\n");
     writeFileSync(
       join(consumer, "pnpm-workspace.yaml"),
