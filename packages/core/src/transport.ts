@@ -29,6 +29,8 @@ export { processAlive, processStartTime } from "./process-alive.js";
 export { ReceiveBudget } from "./receive-budget.js";
 export { receiveIterator } from "./receive-iterator.js";
 export { SendGate } from "./send-gate.js";
+export type { Reviver, Shareable, SharedDescription } from "./shareable.js";
+export { describeForChild, describeShared, isShareable, registerReviver, reviverFor } from "./shareable.js";
 export type { SmallFrameReaderOptions } from "./small-frame-reader.js";
 export { SmallFrameReader } from "./small-frame-reader.js";
 export { PEER_EXIT_GRACE_MS } from "./stream-channel.js";

@@ -1,7 +1,8 @@
 import { IpcError, type WaitOptions } from "@ipc/core";
-import { processAlive, processStartTime } from "@ipc/core/transport";
-import { blockUntil, type Step, type WaitWord, waitUntil, wakeSleepers } from "./blocking.js";
+import { blockUntil, type Step, type WaitWord, waitUntil } from "./blocking.js";
 import { ShmErrorCode } from "./errors.js";
+import { futexNotify } from "./futex.js";
+import { identityGone, identityPid, PID_HALF, selfIdentity } from "./process-identity.js";
 import { wordsAt } from "./words.js";
 
 /** How often a waiting locker checks that the holder is still alive, in milliseconds. */
@@ -15,42 +16,9 @@ export interface LockGuard extends Disposable {
   unlock(): void;
 }
 
-// The owner is one 64-bit word: the pid in the half the futex waits on, the owner's start time in the
-// other, so that a pid reused by an unrelated process is not mistaken for the holder.
-const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
-const PID_WORD = LITTLE_ENDIAN ? 0 : 1;
+// The owner is one 64-bit identity word (pid and start time); the futex waits on its pid half.
+const PID_WORD = PID_HALF;
 const SLEEPERS_WORD = 2;
-const PID_BITS = 0xffff_ffffn;
-
-let ownIdentity: bigint | undefined;
-
-/** This process as a lock owner: pid and start time in one 64-bit value. */
-function identity(): bigint {
-  ownIdentity ??= ownerValue(process.pid, processStartTime(process.pid));
-  return ownIdentity;
-}
-
-function ownerValue(pid: number, startTime: number): bigint {
-  return LITTLE_ENDIAN ? (BigInt(startTime) << 32n) | BigInt(pid) : (BigInt(pid) << 32n) | BigInt(startTime);
-}
-
-function ownerPid(owner: bigint): number {
-  return Number(LITTLE_ENDIAN ? owner & PID_BITS : owner >> 32n);
-}
-
-function ownerStartTime(owner: bigint): number {
-  return Number(LITTLE_ENDIAN ? owner >> 32n : owner & PID_BITS);
-}
-
-/** True when the process that took the lock as `owner` is gone (exited, killed, or its pid reused). */
-function ownerGone(owner: bigint): boolean {
-  const pid = ownerPid(owner);
-  // Not a pid at all (the memory was overwritten): kill(0 or -n) would ask about whole process groups.
-  if (pid <= 0) return true;
-  if (!processAlive(pid)) return true;
-  const recorded = ownerStartTime(owner);
-  return recorded !== 0 && processStartTime(pid) !== recorded;
-}
 
 /**
  * A mutual-exclusion lock in shared memory (16 bytes; all zeros is an unlocked lock), held by a process.
@@ -80,18 +48,39 @@ export class SharedLock {
 
   /** Takes the lock if it is free (or its holder is dead), without waiting. */
   tryLock(): LockGuard | undefined {
-    const step = this.#step();
+    const step = this.#step(true);
     return "value" in step ? step.value : undefined;
   }
 
   /** Takes the lock, blocking this thread (for workers and synchronous code). @throws `ERR_IPC_TIMEOUT` */
   lockSync(options: { timeout?: number } = {}): LockGuard {
-    return blockUntil(this.#word, this.#step, "lockSync", options.timeout, OWNER_CHECK_MS);
+    return blockUntil(this.#word, this.#stepper(), "lockSync", options.timeout, OWNER_CHECK_MS);
   }
 
   /** Takes the lock without blocking the event loop. @throws `ERR_IPC_TIMEOUT`, `ERR_IPC_ABORTED` (not taken) */
   lock(options?: WaitOptions): Promise<LockGuard> {
-    return waitUntil(this.#word, this.#step, "lock", options, OWNER_CHECK_MS);
+    return waitUntil(this.#word, this.#stepper(), "lock", options, OWNER_CHECK_MS);
+  }
+
+  /**
+   * For structures built on the lock, on their hot path: takes the lock if it is free, allocating nothing
+   * and not asking whether a holder is alive (`lock()` does, for a wait). Release it with {@link release}.
+   */
+  tryAcquire(): boolean {
+    return Atomics.compareExchange(this.#owner, 0, 0n, selfIdentity()) === 0n;
+  }
+
+  /** Releases a lock taken with {@link tryAcquire}. @throws `ERR_IPC_SHM_LOCK_NOT_HELD` */
+  release(): void {
+    const me = selfIdentity();
+    if (Atomics.compareExchange(this.#owner, 0, me, 0n) !== me) {
+      throw new IpcError(
+        ShmErrorCode.LOCK_NOT_HELD,
+        "unlock of a SharedLock this process no longer holds: something else wrote over the lock's memory",
+      );
+    }
+    const view = this.#word.view;
+    if (Atomics.load(view, SLEEPERS_WORD) > 0) futexNotify(view, PID_WORD, 1);
   }
 
   /** Runs `body` holding the lock and releases it however `body` ends. */
@@ -100,29 +89,33 @@ export class SharedLock {
     return await body(guard);
   }
 
-  readonly #step = (): Step<LockGuard> => {
-    const me = identity();
+  /** One wait's steps: whether the holder is alive is asked at most every OWNER_CHECK_MS (a system call). */
+  #stepper(): () => Step<LockGuard> {
+    let checked = Number.NEGATIVE_INFINITY;
+    return () => {
+      const now = performance.now();
+      const check = now - checked >= OWNER_CHECK_MS;
+      if (check) checked = now;
+      return this.#step(check);
+    };
+  }
+
+  #step(checkOwner: boolean): Step<LockGuard> {
+    const me = selfIdentity();
     const owner = Atomics.compareExchange(this.#owner, 0, 0n, me);
     if (owner === 0n) return { value: this.#guard(false) };
-    if (ownerGone(owner) && Atomics.compareExchange(this.#owner, 0, owner, me) === owner) {
+    if (checkOwner && identityGone(owner) && Atomics.compareExchange(this.#owner, 0, owner, me) === owner) {
       return { value: this.#guard(true) };
     }
-    return { expected: ownerPid(owner) };
-  };
+    return { expected: identityPid(owner) };
+  }
 
   #guard(previousOwnerDied: boolean): LockGuard {
     let held = true;
     const unlock = () => {
       if (!held) return;
       held = false;
-      const me = identity();
-      if (Atomics.compareExchange(this.#owner, 0, me, 0n) !== me) {
-        throw new IpcError(
-          ShmErrorCode.LOCK_NOT_HELD,
-          "unlock of a SharedLock this process no longer holds: something else wrote over the lock's memory",
-        );
-      }
-      wakeSleepers(this.#word, 1);
+      this.release();
     };
     return { previousOwnerDied, unlock, [Symbol.dispose]: unlock };
   }

@@ -1,0 +1,18 @@
+/** Error codes of @ipc/queue, beside @ipc/core's. */
+export const QueueErrorCode = {
+  /** `getNowait` (Python's `Empty`): no item is ready now. */
+  EMPTY: "ERR_IPC_QUEUE_EMPTY",
+  /** `putNowait` (Python's `Full`): the queue holds `maxsize` items, or has no room for this item's bytes now. */
+  FULL: "ERR_IPC_QUEUE_FULL",
+  /** An item larger than the queue's whole byte capacity: it could never be put. Nothing was written. */
+  ITEM_TOO_LARGE: "ERR_IPC_QUEUE_ITEM_TOO_LARGE",
+  /** `taskDone()` called more times than this process got items (Python's `ValueError`). */
+  TASK_DONE: "ERR_IPC_QUEUE_TASK_DONE",
+  /** `ack()`/`nack()` of a lease that was already settled, or that this process no longer holds. */
+  LEASE_SETTLED: "ERR_IPC_QUEUE_LEASE_SETTLED",
+  /** More processes hold leases at once than the queue has consumer slots for (128). */
+  TOO_MANY_CONSUMERS: "ERR_IPC_QUEUE_TOO_MANY_CONSUMERS",
+} as const;
+
+/** A code defined by @ipc/queue. */
+export type QueueErrorCode = (typeof QueueErrorCode)[keyof typeof QueueErrorCode];
