@@ -1,5 +1,5 @@
 import { IpcError, IpcErrorCode, type WaitOptions } from "@ipc/core";
-import { abortedError, checkWaitOptions, Deadline, timeoutError } from "@ipc/core/transport";
+import { abortedError, checkWaitOptions, Deadline, timeoutError, waitLimits } from "@ipc/core/transport";
 import { futexNotify, futexWaitAsync, type Segment, type SharedLock } from "@ipc/shm";
 import { QueueErrorCode } from "./errors.js";
 import type { Journal } from "./journal.js";
@@ -75,6 +75,8 @@ export class QueueEngine {
   readonly #spinMs: number;
   readonly #closing = new AbortController();
   #slot: number | undefined;
+  #putsWaiting = 0;
+  #lastPut: Promise<void> = Promise.resolve();
   #calls = 0;
   #closed = false;
 
@@ -109,6 +111,12 @@ export class QueueEngine {
   putNowait(payload: Uint8Array): void {
     this.#checkOpen();
     this.checkFits(payload);
+    if (this.#putsWaiting > 0) {
+      throw new IpcError(
+        QueueErrorCode.FULL,
+        "an earlier put of this process still waits for room; this one would overtake it",
+      );
+    }
     const refusal = this.#lockedSync(this.memory.producerLock, this.memory.producerJournal, () =>
       putLocked(this.memory, payload),
     );
@@ -125,18 +133,53 @@ export class QueueEngine {
     return true;
   }
 
-  /** Puts, waiting while the queue is full. Aborted or timed out: nothing was put. */
-  async put(payload: Uint8Array, options: WaitOptions = {}): Promise<void> {
-    if (this.putIfRoom(payload)) return;
-    await this.#waitFor(
-      SPACE,
-      this.memory.producerLock,
-      this.memory.producerJournal,
-      () => (putLocked(this.memory, payload) === undefined ? true : undefined),
-      options,
-      "put",
-    );
-    this.#wake(ITEMS, 1);
+  /** True while a put of this end waits: later puts queue behind it, so this end's order is kept. */
+  get putsWaiting(): boolean {
+    return this.#putsWaiting > 0;
+  }
+
+  /**
+   * Puts, waiting while the queue is full, behind this end's earlier puts that still wait (so one end's
+   * items keep the order of its calls). Aborted or timed out: nothing was put.
+   */
+  put(payload: Uint8Array, options: WaitOptions = {}): Promise<void> {
+    try {
+      checkWaitOptions(options, "put");
+      if (this.#putsWaiting === 0 && this.putIfRoom(payload)) return Promise.resolve();
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    const deadline = new Deadline(options.timeout);
+    const earlier = this.#lastPut;
+    this.#putsWaiting++;
+    const mine = (async () => {
+      try {
+        await this.#behind(earlier, options, deadline);
+        await this.#waitFor(
+          SPACE,
+          this.memory.producerLock,
+          this.memory.producerJournal,
+          () => (putLocked(this.memory, payload) === undefined ? true : undefined),
+          { signal: options.signal, timeout: deadline.remaining() },
+          "put",
+        );
+        this.#wake(ITEMS, 1);
+      } finally {
+        this.#putsWaiting--;
+      }
+    })();
+    this.#lastPut = mine.catch(() => {});
+    return mine;
+  }
+
+  /** Waits for this end's earlier put, within the caller's limits. */
+  async #behind(earlier: Promise<void>, options: WaitOptions, deadline: Deadline): Promise<void> {
+    const limits = waitLimits("put", { signal: options.signal, timeout: deadline.remaining() });
+    try {
+      await Promise.race([earlier, limits.expired]);
+    } finally {
+      limits.release();
+    }
   }
 
   // ---- consumers ----
@@ -181,6 +224,7 @@ export class QueueEngine {
 
   /** Takes the next item (leased with `lease`), waiting while none is ready. Aborted or timed out: nothing was taken. */
   async take(lease: boolean, options: WaitOptions = {}): Promise<TakenItem> {
+    checkWaitOptions(options, lease ? "lease" : "get");
     const ready = this.takeIfReady(lease);
     if (ready !== undefined) return ready;
     const { consumerLock, consumerJournal } = this.memory;

@@ -90,6 +90,7 @@ export class Queue<T = unknown> implements AsyncIterable<T>, AsyncDisposable {
   put(item: T, options?: WaitOptions): Promise<void> {
     try {
       const payload = encodeWith(this.#codec, item);
+      if (options?.signal?.aborted || this.#engine.putsWaiting) return this.#engine.put(payload, options);
       return this.#engine.putIfRoom(payload) ? DONE : this.#engine.put(payload, options);
     } catch (error) {
       return Promise.reject(error);
@@ -107,6 +108,8 @@ export class Queue<T = unknown> implements AsyncIterable<T>, AsyncDisposable {
    * @throws `ERR_IPC_TIMEOUT`, `ERR_IPC_ABORTED` (nothing taken), `ERR_IPC_CLOSED`, `ERR_IPC_DECODE`
    */
   get(options?: WaitOptions): Promise<T> {
+    if (options?.signal?.aborted)
+      return this.#engine.take(false, options).then((taken) => this.#decode(taken));
     try {
       const ready = this.#engine.getIfReady();
       if (ready !== undefined) return Promise.resolve(decodeWith(this.#codec, ready));
