@@ -8,6 +8,10 @@ export const PipeErrorCode = {
   NOT_A_PIPE: "ERR_IPC_PIPE_NOT_A_PIPE",
   /** This process was not started with pipes from a parent (`IPC_PIPES` is missing or malformed). */
   NO_PARENT: "ERR_IPC_PIPE_NO_PARENT",
+  /** A `Process` asked to do what its state does not allow (started twice, joined before it started). */
+  PROCESS_STATE: "ERR_IPC_PIPE_PROCESS_STATE",
+  /** A `Process` target (or subclass) is not exported by a module the child can import. */
+  NOT_EXPORTED: "ERR_IPC_PIPE_NOT_EXPORTED",
 } as const;
 
 /** A code defined by @ipc/pipe. */

@@ -7,5 +7,7 @@ export type { PipeOptions } from "./pipe-spec.js";
 export { FIRST_PIPE_FD, FIRST_PIPE_FD_ENV, PIPES_ENV } from "./pipe-spec.js";
 export type { PipedChild } from "./piped-child.js";
 export { DEFAULT_STOP_TIMEOUT_MS } from "./piped-child.js";
+export type { ProcessOptions } from "./process.js";
+export { currentProcess, Process } from "./process.js";
 export type { ForkWithPipesOptions, SpawnWithPipesOptions } from "./spawn.js";
 export { forkWithPipes, spawnWithPipes } from "./spawn.js";

@@ -39,6 +39,8 @@ export interface SpawnWithPipesOptions extends WaitOptions {
   env?: NodeJS.ProcessEnv;
   /** Stop the child (SIGTERM, then SIGKILL after `timeout` ms, 5000 by default) once all its pipes are closed or disposed. */
   stopOnClose?: boolean | { timeout: number };
+  /** Descriptors of this process the child inherits, right after the pipes (the child finds them at `3 + pipes.length + i`). */
+  inherit?: readonly number[];
 }
 
 /** Options for {@link forkWithPipes}. */
@@ -86,6 +88,7 @@ async function start(
   const stdio: StdioOptions = [
     ...(options.stdio ?? ["inherit", "inherit", "inherit"]),
     ...pipes.map(() => "pipe" as const),
+    ...(options.inherit ?? []),
   ];
   if (options.nodeIpc) stdio.push("ipc");
   const env: NodeJS.ProcessEnv = {

@@ -1,5 +1,7 @@
 import type { WaitOptions } from "@ipc/core";
+import { describeShared, type SharedDescription } from "@ipc/core/transport";
 import { blockUntil, type Step, type WaitWord, waitUntil, wakeSleepers } from "./blocking.js";
+import { describeInSegment } from "./shared-segments.js";
 import { wordsAt } from "./words.js";
 
 /** A flag in shared memory that processes wait for (8 bytes; all zeros is clear), like Python's `multiprocessing.Event`. */
@@ -41,4 +43,10 @@ export class SharedEvent {
 
   readonly #step = (): Step<true> =>
     Atomics.load(this.#word.view, 0) !== 0 ? { value: true } : { expected: 0 };
+
+  /** How a child process maps the same event (`Process` args in @ipc/pipe). @internal */
+  [describeShared](): SharedDescription {
+    const { view } = this.#word;
+    return describeInSegment(view.buffer as ArrayBuffer, "event", { byteOffset: view.byteOffset });
+  }
 }

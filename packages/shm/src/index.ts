@@ -1,3 +1,5 @@
+import "./revive.js";
+
 export { ShmErrorCode } from "./errors.js";
 export { SharedEvent } from "./event.js";
 export type { FutexWaitResult } from "./futex.js";

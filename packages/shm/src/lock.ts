@@ -1,8 +1,10 @@
 import { IpcError, type WaitOptions } from "@ipc/core";
+import { describeShared, type SharedDescription } from "@ipc/core/transport";
 import { blockUntil, type Step, type WaitWord, waitUntil } from "./blocking.js";
 import { ShmErrorCode } from "./errors.js";
 import { futexNotify } from "./futex.js";
 import { identityGone, identityPid, PID_HALF, selfIdentity } from "./process-identity.js";
+import { describeInSegment } from "./shared-segments.js";
 import { wordsAt } from "./words.js";
 
 /** How often a waiting locker checks that the holder is still alive, in milliseconds. */
@@ -118,5 +120,11 @@ export class SharedLock {
       this.release();
     };
     return { previousOwnerDied, unlock, [Symbol.dispose]: unlock };
+  }
+
+  /** How a child process maps the same lock (`Process` args in @ipc/pipe). @internal */
+  [describeShared](): SharedDescription {
+    const { view } = this.#word;
+    return describeInSegment(view.buffer as ArrayBuffer, "lock", { byteOffset: view.byteOffset });
   }
 }

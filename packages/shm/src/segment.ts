@@ -1,8 +1,10 @@
 import { constants } from "node:os";
 import { IpcError, IpcErrorCode } from "@ipc/core";
+import { describeShared, type Shareable } from "@ipc/core/transport";
 import { ShmErrorCode } from "./errors.js";
 import { availableMemoryBytes } from "./memory.js";
 import { type NativeShm, nativeShm } from "./native.js";
+import { describeByAddress, registerSegment } from "./shared-segments.js";
 
 /** Mode of a segment this package creates unless `mode` says otherwise: owner only. */
 export const DEFAULT_SEGMENT_MODE = 0o600;
@@ -240,7 +242,7 @@ function mapSegment(native: NativeShm, mapping: Mapping): Segment {
     linked = false;
     check(native.unlink(name), "shm_unlink", name);
   };
-  const segment: Segment = {
+  const segment: Segment & Shareable = {
     name,
     fd: mapping.keepFd ? fd : undefined,
     size,
@@ -258,7 +260,11 @@ function mapSegment(native: NativeShm, mapping: Mapping): Segment {
     [Symbol.dispose]() {
       segment.close();
     },
+    [describeShared]() {
+      return describeByAddress(segment, "segment");
+    },
   };
+  registerSegment(segment);
   return segment;
 }
 

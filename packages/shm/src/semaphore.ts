@@ -1,5 +1,7 @@
 import { IpcError, IpcErrorCode, type WaitOptions } from "@ipc/core";
+import { describeShared, type SharedDescription } from "@ipc/core/transport";
 import { blockUntil, type Step, type WaitWord, waitUntil, wakeSleepers } from "./blocking.js";
+import { describeInSegment } from "./shared-segments.js";
 import { wordsAt } from "./words.js";
 
 /**
@@ -57,4 +59,10 @@ export class SharedSemaphore {
       if (Atomics.compareExchange(view, 0, permits, permits - 1) === permits) return { value: true };
     }
   };
+
+  /** How a child process maps the same semaphore (`Process` args in @ipc/pipe). @internal */
+  [describeShared](): SharedDescription {
+    const { view } = this.#word;
+    return describeInSegment(view.buffer as ArrayBuffer, "semaphore", { byteOffset: view.byteOffset });
+  }
 }

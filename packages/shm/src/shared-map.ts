@@ -1,5 +1,5 @@
 import { type Codec, IpcError, IpcErrorCode, json } from "@ipc/core";
-import { decodeWith, encodeWith } from "@ipc/core/transport";
+import { decodeWith, describeShared, encodeWith, type SharedDescription } from "@ipc/core/transport";
 import { ShmErrorCode } from "./errors.js";
 import { type LockGuard, SharedLock } from "./lock.js";
 import { checkShape, MAP_SEGMENT } from "./map-format.js";
@@ -16,6 +16,7 @@ import {
 } from "./map-slots.js";
 import type { Segment } from "./segment.js";
 import { notOfKind, readSegmentHeader } from "./segment-header.js";
+import { describeByAddress } from "./shared-segments.js";
 
 /** Milliseconds an operation waits for the map's lock before `ERR_IPC_TIMEOUT`. */
 const LOCK_TIMEOUT_MS = 10_000;
@@ -293,6 +294,11 @@ export class SharedMapStore<V = unknown> implements SharedMap<V> {
   #read(slot: number): V {
     const value = this.#slots.value(slot);
     return "counter" in value ? (value.counter as V) : decodeWith(this.#codec, value.encoded);
+  }
+
+  /** How a child process opens the same map (`Process` args in @ipc/pipe). @internal */
+  [describeShared](): SharedDescription {
+    return describeByAddress(this.#segment, "map", { codec: this.#codec.name });
   }
 }
 

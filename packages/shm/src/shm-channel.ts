@@ -2,7 +2,9 @@ import { type Channel, IpcError, IpcErrorCode } from "@ipc/core";
 import {
   BaseChannel,
   type BaseChannelOptions,
+  describeShared,
   processAlive,
+  type SharedDescription,
   toIpcError,
   WaiterQueue,
 } from "@ipc/core/transport";
@@ -23,6 +25,7 @@ import {
 import { RingReader } from "./ring-reader.js";
 import { RingWriter } from "./ring-writer.js";
 import type { Segment } from "./segment.js";
+import { describeByAddress } from "./shared-segments.js";
 
 /** Milliseconds a receive (or a blocked send) spins on the ring before it sleeps, unless `spin` says otherwise: 20 µs. */
 export const DEFAULT_SPIN_MS = 0.02;
@@ -367,5 +370,10 @@ export class ShmChannelEnd<T> extends BaseChannel<T> implements ShmChannel<T> {
     this.#stop.abort();
     this.#name?.unlink();
     this.#segment.close();
+  }
+
+  /** A child handed this (creator's) end opens the channel's other end (`Process` args in @ipc/pipe). @internal */
+  [describeShared](): SharedDescription {
+    return describeByAddress(this.#segment, "channel", { codec: this.codec.name });
   }
 }

@@ -1,4 +1,6 @@
 import { IpcError, IpcErrorCode } from "@ipc/core";
+import { describeShared, type SharedDescription } from "@ipc/core/transport";
+import { describeInSegment } from "./shared-segments.js";
 
 /** Element types of shared values and arrays (Python's typecodes "b", "B", "h", "H", "i", "I", "q", "Q", "f", "d"). */
 export type ScalarType =
@@ -170,6 +172,15 @@ export class SharedValue<K extends ScalarType> {
   #toBits(value: ScalarOf<K>): number | bigint {
     (this.#scratch as Float64Array)[0] = value as number;
     return this.#scratchBits![0]!;
+  }
+
+  /** How a child process maps the same value (`Process` args in @ipc/pipe). @internal */
+  [describeShared](): SharedDescription {
+    const cell = this.#cell;
+    return describeInSegment(cell.buffer as ArrayBuffer, "value", {
+      byteOffset: cell.byteOffset,
+      type: this.type,
+    });
   }
 }
 
