@@ -1,5 +1,15 @@
 import { corrupt } from "./corrupt.js";
 
+/** The points of a commit where the kill tests stop a process (fault injection; never set in production). */
+export type CommitStage = "staged" | "committed" | "applying" | "applied";
+
+let fault: ((stage: CommitStage) => void) | undefined;
+
+/** Tests only: calls `hook` at each stage of every commit in this process (it may kill the process). @internal */
+export function injectCommitFault(hook: ((stage: CommitStage) => void) | undefined): void {
+  fault = hook;
+}
+
 /**
  * A redo journal in shared memory for the words one lock guards, so that a process killed at any instant
  * inside the lock leaves nothing half-done: an update is staged here, committed by one store, applied,
@@ -62,12 +72,18 @@ export class Journal {
       words[at + 3 + 2 * i] = values[i]!;
     }
     words[at + 1] = count;
+    fault?.("staged");
     Atomics.store(words, at, 1); // the commit point
+    fault?.("committed");
     // Applied in order, the last atomically: a process that reads that word without the lock (the tail,
     // the floor) sees every word applied before it. The lock's release orders the rest for the next holder.
     const last = count - 1;
-    for (let i = 0; i < last; i++) words[indexes[i]!] = values[i]!;
+    for (let i = 0; i < last; i++) {
+      words[indexes[i]!] = values[i]!;
+      fault?.("applying");
+    }
     Atomics.store(words, indexes[last]!, values[last]!);
+    fault?.("applied");
     Atomics.store(words, at, 0);
     this.#count = 0;
   }
@@ -84,9 +100,13 @@ export class Journal {
     words[at + 4] = second;
     words[at + 5] = secondValue;
     words[at + 1] = 2;
+    fault?.("staged");
     Atomics.store(words, at, 1);
+    fault?.("committed");
     words[first] = firstValue;
+    fault?.("applying");
     Atomics.store(words, second, secondValue);
+    fault?.("applied");
     Atomics.store(words, at, 0);
   }
 
@@ -108,10 +128,14 @@ export class Journal {
     words[at + 6] = third;
     words[at + 7] = thirdValue;
     words[at + 1] = 3;
+    fault?.("staged");
     Atomics.store(words, at, 1);
+    fault?.("committed");
     words[first] = firstValue;
+    fault?.("applying");
     words[second] = secondValue;
     Atomics.store(words, third, thirdValue);
+    fault?.("applied");
     Atomics.store(words, at, 0);
   }
 
