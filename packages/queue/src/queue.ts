@@ -1,5 +1,11 @@
 import { type Codec, IpcError, IpcErrorCode, isIpcError, json, type WaitOptions } from "@ipc/core";
-import { decodeWith, describeShared, encodeWith, type SharedDescription } from "@ipc/core/transport";
+import {
+  decodeWith,
+  describeShared,
+  encodeWith,
+  type SharedDescription,
+  validateWaitOptions,
+} from "@ipc/core/transport";
 import type { QueueEngine } from "./engine.js";
 import { HeldLease, type Lease, type LeaseOwner } from "./lease.js";
 import type { LeaseTicket, TakenItem } from "./take.js";
@@ -89,6 +95,7 @@ export class Queue<T = unknown> implements AsyncIterable<T>, AsyncDisposable {
    */
   put(item: T, options?: WaitOptions): Promise<void> {
     try {
+      if (options !== undefined) validateWaitOptions(options, "put");
       const payload = encodeWith(this.#codec, item);
       if (options?.signal?.aborted || this.#engine.putsWaiting) return this.#engine.put(payload, options);
       return this.#engine.putIfRoom(payload) ? DONE : this.#engine.put(payload, options);
@@ -108,8 +115,9 @@ export class Queue<T = unknown> implements AsyncIterable<T>, AsyncDisposable {
    * @throws `ERR_IPC_TIMEOUT`, `ERR_IPC_ABORTED` (nothing taken), `ERR_IPC_CLOSED`, `ERR_IPC_DECODE`
    */
   get(options?: WaitOptions): Promise<T> {
-    if (options?.signal?.aborted)
-      return this.#engine.take(false, options).then((taken) => this.#decode(taken));
+    if (options !== undefined && (options.signal?.aborted || !validTimeout(options.timeout))) {
+      return this.#engine.take(false, options).then((taken) => this.#decode(taken)); // rejects: aborted or invalid
+    }
     try {
       const ready = this.#engine.getIfReady();
       if (ready !== undefined) return Promise.resolve(decodeWith(this.#codec, ready));
@@ -286,4 +294,8 @@ export function checkSpin(spin: number | undefined): number {
 /** The codec asked for, or json. */
 export function codecOf<T>(options: QueueOptions<T>): Codec<T> {
   return options.codec ?? (json as unknown as Codec<T>);
+}
+
+function validTimeout(timeout: number | undefined): boolean {
+  return timeout === undefined || (typeof timeout === "number" && timeout >= 0);
 }
