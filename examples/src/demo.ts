@@ -34,6 +34,14 @@ const EXAMPLES: Example[] = [
   },
   { name: "shm-cluster-map", title: "@ipc/shm: cluster workers share a key-value map with counters" },
   { name: "shm-channel", title: "@ipc/shm: a parent and its child talk over a shared-memory channel" },
+  {
+    name: "queue-counters",
+    title: "@ipc/queue: tutorial program 4, three Counter processes post to one queue, the parent polls it",
+  },
+  {
+    name: "queue-work",
+    title: "@ipc/queue: a work queue whose worker is killed mid-job; the job is delivered again",
+  },
 ];
 
 const EXAMPLE_TIMEOUT_MS = 30_000;

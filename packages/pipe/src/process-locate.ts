@@ -40,47 +40,58 @@ export function callerModules(): string[] {
   return files;
 }
 
-/** Where an export lives: its module, and its path in the module's namespace (["Counter"], ["default", "run"]). */
+/**
+ * Where the child finds a target or subclass: by its name among the exports of these modules, in order
+ * (as Python's pickle finds a function by module and name). The parent does not import the modules
+ * itself: one of them is usually the main module, still running its top-level code.
+ */
 export interface ExportLocation {
-  readonly module: string;
-  readonly path: readonly string[];
+  readonly modules: readonly string[];
+  readonly name: string;
 }
 
-/** Finds `value` among the exports of `modules` (in order). @throws `ERR_IPC_PIPE_NOT_EXPORTED` */
-export async function locateExport(
-  value: unknown,
+/** The location of `value` (a function or class) among `modules`. @throws `ERR_IPC_PIPE_NOT_EXPORTED` when it has no name */
+export function exportLocation(
+  value: { name: string },
   modules: readonly string[],
   what: string,
-): Promise<ExportLocation> {
-  for (const module of modules) {
+): ExportLocation {
+  if (value.name === "" || modules.length === 0) {
+    throw new IpcError(
+      PipeErrorCode.NOT_EXPORTED,
+      `${what} has no name${modules.length === 0 ? " and no module" : ""}: export a named function or class from a module, and pass that module as the \`module\` option if it is not the caller's`,
+    );
+  }
+  return { modules, name: value.name };
+}
+
+/** In the child: the export named by `location`. @throws `ERR_IPC_PIPE_NOT_EXPORTED` */
+export async function loadExport(location: ExportLocation): Promise<unknown> {
+  const failures: string[] = [];
+  for (const module of location.modules) {
     let namespace: Record<string, unknown>;
     try {
       namespace = (await import(module)) as Record<string, unknown>;
-    } catch {
+    } catch (error) {
+      failures.push(`${module}: ${error instanceof Error ? error.message : String(error)}`);
       continue;
     }
-    const path = findIn(namespace, value);
-    if (path !== undefined) return { module, path };
+    const found = findIn(namespace, location.name) ?? findIn(namespace.default, location.name);
+    if (found !== undefined) return found;
   }
   throw new IpcError(
     PipeErrorCode.NOT_EXPORTED,
-    `${what} is not exported by ${modules.length === 1 ? modules[0] : `any of ${modules.join(", ")}`}; the child imports a module to find it, so export it (export function / export class), or pass the module that exports it as the \`module\` option (import.meta.url in that module)`,
+    `${location.name} is not exported by ${location.modules.join(", ")}; the child imports the module to find it, so export it (export function / export class), or pass the module that exports it as the \`module\` option${failures.length > 0 ? ` (could not import: ${failures.join("; ")})` : ""}`,
   );
 }
 
-function findIn(namespace: Record<string, unknown>, value: unknown): string[] | undefined {
-  for (const key of Object.keys(namespace)) if (namespace[key] === value) return [key];
-  const cjs = namespace.default;
-  if (cjs !== null && (typeof cjs === "object" || typeof cjs === "function")) {
-    for (const key of Object.keys(cjs))
-      if ((cjs as Record<string, unknown>)[key] === value) return ["default", key];
+function findIn(namespace: unknown, name: string): unknown {
+  if (namespace === null || (typeof namespace !== "object" && typeof namespace !== "function"))
+    return undefined;
+  const exports = namespace as Record<string, unknown>;
+  if (typeof exports[name] === "function") return exports[name];
+  for (const value of Object.values(exports)) {
+    if (typeof value === "function" && value.name === name) return value;
   }
   return undefined;
-}
-
-/** The export at `location`, in this process. */
-export async function loadExport(location: ExportLocation): Promise<unknown> {
-  let value: unknown = await import(location.module);
-  for (const key of location.path) value = (value as Record<string, unknown>)[key];
-  return value;
 }

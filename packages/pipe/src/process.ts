@@ -4,7 +4,7 @@ import { checkWaitOptions, waitLimits } from "@ipc/core/transport";
 import type { ChildExit } from "./child-exit.js";
 import { PipeErrorCode } from "./errors.js";
 import type { PipedChild } from "./piped-child.js";
-import { bootstrapPath, callerModules, type ExportLocation, locateExport } from "./process-locate.js";
+import { bootstrapPath, callerModules, type ExportLocation, exportLocation } from "./process-locate.js";
 import { packValues } from "./shared-args.js";
 import { forkWithPipes } from "./spawn.js";
 
@@ -39,6 +39,11 @@ export interface ProcessSpec {
   readonly shared: ReturnType<typeof packValues>["shared"];
 }
 
+/** What the child says once it is ready to run, or why it cannot. @internal */
+export interface ChildReport {
+  readonly error?: { readonly code: string; readonly message: string };
+}
+
 interface ProcessState {
   readonly options: ProcessOptions<unknown[]>;
   readonly name: string;
@@ -46,6 +51,7 @@ interface ProcessState {
   child?: PipedChild;
   exit?: ChildExit;
   starting?: Promise<void>;
+  daemonPipe?: unknown;
 }
 
 /** The state of each `Process` object in the process that made it (a child's copy has none). */
@@ -188,11 +194,7 @@ export class Process<A extends unknown[] = []> implements AsyncDisposable {
         `${state.name} has nothing to run: pass { target } or subclass Process and override run()`,
       );
     }
-    const location = await locateExport(
-      wanted,
-      state.callers,
-      subclass ? `class ${wanted.name}` : `function ${wanted.name || "(anonymous)"}`,
-    );
+    const location = exportLocation(wanted, state.callers, subclass ? `class ${wanted.name}` : "the target");
     const packed = packValues({ args: options.args ?? [], fields: subclass ? { ...this } : {} });
     const child = await forkWithPipes(bootstrapPath(), [], {
       pipes: [{ codec: v8 }],
@@ -217,11 +219,20 @@ export class Process<A extends unknown[] = []> implements AsyncDisposable {
       fields: values.fields,
       shared: packed.shared,
     };
-    const channel = child.channel<ProcessSpec>();
-    await channel.send(spec);
-    await channel.flush();
-    // The pipe stays open: a daemon child ends when it closes (this process ended).
-    if (!spec.daemon) await channel.close();
+    const channel = child.channel<ProcessSpec | ChildReport>();
+    try {
+      await channel.send(spec);
+      // The child answers once it found what to run and rebuilt its arguments, or says why it could not.
+      const report = (await channel.receive(waitOptions)) as ChildReport;
+      if (report.error !== undefined) throw new IpcError(report.error.code as never, report.error.message);
+    } catch (error) {
+      child.process.kill("SIGKILL");
+      await channel.close();
+      throw error;
+    }
+    // A daemon's pipe stays open while this process lives: the child ends when it closes.
+    if (spec.daemon) state.daemonPipe = channel;
+    else await channel.close();
   }
 }
 

@@ -77,7 +77,6 @@ export class QueueEngine {
   #slot: number | undefined;
   #putsWaiting = 0;
   #lastPut: Promise<void> = Promise.resolve();
-  #calls = 0;
   #closed = false;
 
   constructor(segment: Segment, shape: QueueShape, spinMs: number) {
@@ -187,7 +186,7 @@ export class QueueEngine {
   /** Takes the next item now (leased with `lease`), or throws `ERR_IPC_QUEUE_EMPTY`. */
   takeNowait(lease: boolean): TakenItem {
     this.#checkOpen();
-    if ((++this.#calls & 15) === 0) this.#upkeepIfDue();
+    this.#upkeepIfDue();
     const taken = this.#lockedSync(this.memory.consumerLock, this.memory.consumerJournal, () =>
       takeLocked(this.memory, lease ? this.#claimSlot() : undefined),
     );
@@ -199,7 +198,7 @@ export class QueueEngine {
   /** A plain get now if an item is ready and the lock is free: its bytes, or undefined (nothing waits). */
   getIfReady(): Uint8Array | undefined {
     if (this.#closed) throw closedError();
-    if ((++this.#calls & 15) === 0) this.#upkeepIfDue();
+    this.#upkeepIfDue();
     const lock = this.memory.consumerLock;
     if (!lock.tryAcquire()) return undefined;
     let payload: Uint8Array | undefined;
@@ -215,7 +214,7 @@ export class QueueEngine {
   /** Takes the next item now if one is ready and the lock is free; undefined otherwise (nothing waits). */
   takeIfReady(lease: boolean): TakenItem | undefined {
     this.#checkOpen();
-    if ((++this.#calls & 15) === 0) this.#upkeepIfDue();
+    this.#upkeepIfDue();
     const taken = this.#takeNow(lease);
     if (taken === undefined || taken === BUSY) return undefined;
     this.#wake(SPACE, Number.POSITIVE_INFINITY);

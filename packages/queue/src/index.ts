@@ -1,4 +1,9 @@
-import "./revive.js";
+import { registerReviver } from "@ipc/core/transport";
+import { reviveQueue } from "./revive.js";
+
+// A child process rebuilds this package's objects its parent handed it (`Process` args in @ipc/pipe).
+// Here, in the entry point, so that no bundler drops it as a side effect.
+registerReviver("@ipc/queue", reviveQueue);
 
 export { QueueErrorCode } from "./errors.js";
 export { JoinableQueue } from "./joinable-queue.js";

@@ -1,11 +1,11 @@
 import { bytes, type Codec, IpcError, IpcErrorCode, json, v8 } from "@ipc/core";
-import { registerReviver, type SharedDescription } from "@ipc/core/transport";
+import type { SharedDescription } from "@ipc/core/transport";
 import { openQueue } from "./open-queue.js";
 
 const CODECS: Record<string, Codec<unknown>> = { json, v8, bytes } as Record<string, Codec<unknown>>;
 
 /** Opens, in a child process, a queue its parent handed it (see `Process` in @ipc/pipe). */
-function reviveQueue(description: SharedDescription, fds: readonly number[]): unknown {
+export function reviveQueue(description: SharedDescription, fds: readonly number[]): unknown {
   const data = description.data as { name: string | null; codec: string };
   const codec = CODECS[data.codec];
   if (codec === undefined) {
@@ -17,5 +17,3 @@ function reviveQueue(description: SharedDescription, fds: readonly number[]): un
   const address = data.name ?? { fd: fds[0]! };
   return openQueue(address, { codec });
 }
-
-registerReviver("@ipc/queue", reviveQueue);

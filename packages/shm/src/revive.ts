@@ -1,5 +1,5 @@
 import { bytes, type Codec, IpcError, IpcErrorCode, json, v8 } from "@ipc/core";
-import { registerReviver, type SharedDescription } from "@ipc/core/transport";
+import type { SharedDescription } from "@ipc/core/transport";
 import { SharedEvent } from "./event.js";
 import { SharedLock } from "./lock.js";
 import { openShmChannel } from "./open-channel.js";
@@ -25,7 +25,7 @@ function codecNamed(name: unknown): Codec<unknown> {
 }
 
 /** Rebuilds, in a child, an object its parent handed it. */
-function revive(description: SharedDescription, fds: readonly number[]): unknown {
+export function revive(description: SharedDescription, fds: readonly number[]): unknown {
   const data = description.data as {
     name: string | null;
     byteOffset?: number;
@@ -60,5 +60,3 @@ function revive(description: SharedDescription, fds: readonly number[]): unknown
       throw new IpcError(IpcErrorCode.UNSUPPORTED, `@ipc/shm cannot rebuild a "${description.kind}"`);
   }
 }
-
-registerReviver("@ipc/shm", revive);
