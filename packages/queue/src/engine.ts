@@ -21,6 +21,7 @@ import {
   REDELIVERABLE,
   SPACE_SIGNAL,
   SPACE_SLEEPERS,
+  SPINNER,
   TAIL,
   TAKEN_COUNT,
 } from "./layout.js";
@@ -47,7 +48,7 @@ const SLICE_MS = 100;
 /** How often (at most) any process looks for consumers that died holding leases. */
 const SWEEP_INTERVAL_MS = 100;
 /** How long a locker spins on a busy lock (held for microseconds) before it sleeps on it. */
-const LOCK_SPIN_MS = 0.05;
+const LOCK_SPIN_MS = 0.01;
 
 /**
  * One kind of wait: the word sleepers sleep on, and how wakers know someone sleeps. Items are woken one
@@ -75,6 +76,9 @@ export class QueueEngine {
   readonly #spinMs: number;
   readonly #closing = new AbortController();
   #slot: number | undefined;
+  #calls = 0;
+  #sweepDue = true;
+  readonly #sweepTimer: ReturnType<typeof setInterval>;
   #putsWaiting = 0;
   #lastPut: Promise<void> = Promise.resolve();
   #closed = false;
@@ -83,6 +87,10 @@ export class QueueEngine {
     this.segment = segment;
     this.memory = new QueueMemory(segment, shape);
     this.#spinMs = spinMs;
+    this.#sweepTimer = setInterval(() => {
+      this.#sweepDue = true;
+    }, SWEEP_INTERVAL_MS);
+    this.#sweepTimer.unref();
   }
 
   get shape(): QueueShape {
@@ -207,8 +215,15 @@ export class QueueEngine {
     } finally {
       lock.release();
     }
-    if (payload !== undefined) this.#wake(SPACE, Number.POSITIVE_INFINITY);
+    if (payload !== undefined) this.#afterTake();
     return payload;
+  }
+
+  /** After an item was taken: wake producers waiting for room, and pass an item wake-up on if more wait. */
+  #afterTake(): void {
+    this.#wake(SPACE, Number.POSITIVE_INFINITY);
+    const words = this.memory.words;
+    if (Atomics.load(words, ITEM_SLEEPERS) > 0 && this.#itemMayBeReady()) this.#wake(ITEMS, 1);
   }
 
   /** Takes the next item now if one is ready and the lock is free; undefined otherwise (nothing waits). */
@@ -217,7 +232,7 @@ export class QueueEngine {
     this.#upkeepIfDue();
     const taken = this.#takeNow(lease);
     if (taken === undefined || taken === BUSY) return undefined;
-    this.#wake(SPACE, Number.POSITIVE_INFINITY);
+    this.#afterTake();
     return taken;
   }
 
@@ -242,13 +257,8 @@ export class QueueEngine {
       if (!this.#closed && this.qsize() > 0) this.#wake(ITEMS, 1);
       throw error;
     }
-    this.#wake(SPACE, Number.POSITIVE_INFINITY);
+    this.#afterTake();
     return taken;
-  }
-
-  /** What names the lease on an item this process just took as a lease. */
-  ticket(taken: TakenItem): LeaseTicket {
-    return { position: taken.position, seq: taken.seq, deliveries: taken.deliveries, slot: this.#slot! };
   }
 
   /** {@link settle}, blocking this thread for the microseconds another process may hold the lock. */
@@ -263,11 +273,21 @@ export class QueueEngine {
   }
 
   /** Ends a lease; false when it was settled already (or is no longer this process's). */
-  async settle(ticket: LeaseTicket, how: Settlement): Promise<boolean> {
-    this.#checkOpen();
-    const settled = await this.#locked(this.memory.consumerLock, this.memory.consumerJournal, () =>
-      settleLocked(this.memory, ticket, how),
-    );
+  settle(ticket: LeaseTicket, how: Settlement): Promise<boolean> {
+    try {
+      this.#checkOpen();
+      const body = () => settleLocked(this.memory, ticket, how);
+      const now = this.#tryLocked(this.memory.consumerLock, body);
+      if (now !== BUSY) return Promise.resolve(this.#settled(now));
+      return this.#locked(this.memory.consumerLock, this.memory.consumerJournal, body).then((later) =>
+        this.#settled(later),
+      );
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
+
+  #settled(settled: Settled | undefined): boolean {
     if (settled === undefined) return false;
     this.#afterSettled(settled, 1);
     return true;
@@ -350,6 +370,7 @@ export class QueueEngine {
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
+    clearInterval(this.#sweepTimer);
     this.#closing.abort();
     this.segment.close();
   }
@@ -373,6 +394,8 @@ export class QueueEngine {
   #wake(kind: WaitKind, count: number): void {
     const words = this.memory.words;
     if (Atomics.load(words, kind.sleepers) <= 0) return;
+    // A consumer spinning for an item takes it without a system call; it wakes a sleeper if more are left.
+    if (kind === ITEMS && Atomics.load(words, SPINNER) !== 0) return;
     if (kind.flag && Atomics.exchange(words, kind.sleepers, 0) === 0) return;
     Atomics.add(words, kind.signal, 1);
     futexNotify(words, kind.signal, count);
@@ -481,9 +504,16 @@ export class QueueEngine {
         if (left <= 0) throw timeoutError(what, options.timeout!);
         if (!spun) {
           spun = true;
-          const until = performance.now() + Math.min(this.#spinMs, left);
-          while (!this.#itemMayBeReady() && performance.now() < until);
-          continue;
+          // One consumer spins at a time: on a busy machine more would take the CPU the producers need.
+          if (Atomics.compareExchange(words, SPINNER, 0, 1) === 0) {
+            const until = performance.now() + Math.min(this.#spinMs, left);
+            try {
+              while (!this.#itemMayBeReady() && performance.now() < until);
+            } finally {
+              Atomics.store(words, SPINNER, 0);
+            }
+          }
+          continue; // look again (after the spinner flag is down, so a put wakes sleepers again)
         }
         if (!registered) {
           if (kind.flag) Atomics.store(words, kind.sleepers, 1);
@@ -515,8 +545,13 @@ export class QueueEngine {
 
   // ---- recovery ----
 
-  /** Looks for dead consumers if no process did for {@link SWEEP_INTERVAL_MS}. */
+  /**
+   * Looks for dead consumers if no process did for {@link SWEEP_INTERVAL_MS}. The clock is read when this
+   * process's timer says the interval passed, or every 256th call (a loop that never yields to timers).
+   */
   #upkeepIfDue(): void {
+    if (!this.#sweepDue && (++this.#calls & 255) !== 0) return;
+    this.#sweepDue = false;
     const words = this.memory.words;
     const now = Date.now() | 0;
     const last = Atomics.load(words, LAST_SWEEP);

@@ -2,7 +2,7 @@ import { IpcError, type WaitOptions } from "@ipc/core";
 import { decodeWith } from "@ipc/core/transport";
 import { QueueErrorCode } from "./errors.js";
 import { Queue } from "./queue.js";
-import type { LeaseTicket } from "./take.js";
+import type { LeaseTicket, TakenItem } from "./take.js";
 
 /**
  * Python's `multiprocessing.JoinableQueue`: a {@link Queue} whose consumers call `taskDone()` for each
@@ -60,8 +60,8 @@ export class JoinableQueue<T = unknown> extends Queue<T> {
     return this.#gotten.splice(0);
   }
 
-  #got(taken: Parameters<typeof this.engine.ticket>[0]): T {
-    const ticket = this.engine.ticket(taken);
+  #got(taken: TakenItem): T {
+    const ticket = taken;
     let value: T;
     try {
       value = decodeWith(this.codec, taken.payload);

@@ -39,6 +39,8 @@ export const SPACE_SIGNAL = 50;
 export const SPACE_SLEEPERS = 51;
 export const FINISH_SIGNAL = 52;
 export const FINISH_SLEEPERS = 53;
+/** 1 while a consumer spins waiting for an item: at most one spins (the others sleep), and a put wakes no sleeper meanwhile. */
+export const SPINNER = 54;
 
 // Lines 4-5, consumers (under the consumer lock).
 export const CONSUMER_LOCK_BYTE = 256;

@@ -264,7 +264,7 @@ export class Queue<T = unknown> implements AsyncIterable<T>, AsyncDisposable {
   }
 
   #held(taken: TakenItem): Lease<T> {
-    const ticket = this.#engine.ticket(taken);
+    const ticket = taken;
     let value: T;
     try {
       value = decodeWith(this.#codec, taken.payload);

@@ -22,18 +22,15 @@ import {
 import type { QueueMemory, RecordView } from "./queue-memory.js";
 
 /** An item taken out of the queue: its bytes, and what identifies its record while it is leased. */
-export interface TakenItem {
+export interface TakenItem extends LeaseTicket {
   readonly payload: Uint8Array;
-  readonly position: number;
-  readonly seq: number;
-  /** Deliveries so far, this one included. */
-  readonly deliveries: number;
 }
 
 /** What identifies a lease: the record, its sequence number, the delivery and the slot that holds it. */
 export interface LeaseTicket {
   readonly position: number;
   readonly seq: number;
+  /** Deliveries so far, this one included. */
   readonly deliveries: number;
   readonly slot: number;
 }
@@ -82,7 +79,7 @@ export function takeLocked(memory: QueueMemory, slot: number | undefined): Taken
     journal.set(LEASED, words[LEASED]! + 1);
   }
   journal.commit();
-  return { payload, position: record.position, seq, deliveries };
+  return { payload, position: record.position, seq, deliveries, slot: slot ?? -1 };
 }
 
 /**
@@ -249,5 +246,5 @@ export function takeDeadLocked(memory: QueueMemory): TakenItem | undefined {
   journal.set(DEAD, words[DEAD]! - 1);
   advanceFloor(memory);
   journal.commit();
-  return { payload, position: record.position, seq, deliveries: record.deliveries };
+  return { payload, position: record.position, seq, deliveries: record.deliveries, slot: -1 };
 }
