@@ -21,6 +21,7 @@ const { values: flags } = parseArgs({
     quick: { type: "boolean", default: false },
     rounds: { type: "string" },
     json: { type: "string" },
+    md: { type: "string" },
     only: { type: "string" },
     "no-python": { type: "boolean", default: false },
   },
@@ -266,3 +267,9 @@ lines.push(
 json.wake = { queueOneWayUs: queueWake, socketOneWayUs: socketHop };
 console.log(lines.join("\n"));
 if (flags.json) writeFileSync(flags.json, `${JSON.stringify(json, null, 2)}\n`);
+// The README's table is generated from this file (node scripts/sync-bench.mjs), never typed by hand.
+if (flags.md)
+  writeFileSync(
+    flags.md,
+    `${lines.join("\n")}\n\nCommand: \`pnpm bench:queue\` (${new Date().toISOString().slice(0, 10)}, Node ${process.version}).\n`,
+  );
