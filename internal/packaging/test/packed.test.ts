@@ -11,7 +11,7 @@ import { createTempDir } from "@ipc-internal/test-utils";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
 const root = fileURLToPath(new URL("../../..", import.meta.url));
-const PACKAGES = ["core", "pipe", "fifo", "socket", "signal", "shm"];
+const PACKAGES = ["core", "pipe", "fifo", "socket", "signal", "shm", "queue"];
 let workDir = "";
 let project = "";
 let tarballs: string[] = [];
@@ -121,7 +121,7 @@ describe("the packed packages", () => {
       `allowBuilds:\n  "@ipc/shm": false\nupdateNotifier: false\noverrides:\n${overrides}\n`,
     );
     pnpm(["add", ...tarballs], consumer);
-    for (const file of ["smoke.cjs", "echo-child.cjs"]) writeFileSync(join(consumer, file), SCRIPTS[file]!);
+    for (const file of ["smoke.cjs", "echo-child.cjs", "queue-child.cjs"]) writeFileSync(join(consumer, file), SCRIPTS[file]!);
     expect(run("smoke.cjs", [], consumer)).toBe(PACKAGES.map((name) => `ok ${name}`).join("\n"));
   }, 120_000);
 });
@@ -184,6 +184,16 @@ const { join } = require("node:path");
   if ((await right.receive({ timeout: 5000 })) !== "shm") throw new Error("shm");
   await Promise.all([left.close(), right.close()]);
   console.log("ok shm");
+
+  const queue = load("@ipc/queue");
+  const jobs = queue.createQueue();
+  const childModule = join(__dirname, "queue-child.cjs");
+  const producer = new pipe.Process({ target: require(childModule).produce, args: [jobs, 3], module: childModule });
+  await producer.start({ timeout: 10000 });
+  await producer.join({ timeout: 10000 });
+  if (jobs.qsize() !== 3 || jobs.getNowait() !== 0 || producer.exitCode !== 0) throw new Error("queue");
+  await jobs.close();
+  console.log("ok queue");
 })().catch((error) => {
   console.error(error);
   process.exit(1);
@@ -196,9 +206,15 @@ const SCRIPTS: Record<string, string> = {
 const require = createRequire(import.meta.url);
 const __dirname = import.meta.dirname;
 const modules = {};
-for (const name of ["@ipc/core", "@ipc/pipe", "@ipc/fifo", "@ipc/socket", "@ipc/signal", "@ipc/shm"]) modules[name] = await import(name);
+for (const name of ["@ipc/core", "@ipc/pipe", "@ipc/fifo", "@ipc/socket", "@ipc/signal", "@ipc/shm", "@ipc/queue"]) modules[name] = await import(name);
 const load = (name) => modules[name];
 ${SMOKE_BODY}`,
+  "queue-child.cjs": `// A Process target: puts 0..n-1 on the queue its parent handed it.
+require("@ipc/queue");
+exports.produce = async function produce(queue, n) {
+  for (let i = 0; i < n; i++) await queue.put(i);
+};
+`,
   "echo-child.cjs": `const { openParentChannel } = require("@ipc/pipe");
 const channel = openParentChannel();
 (async () => { for await (const n of channel) await channel.send(n * n); })();`,
