@@ -121,7 +121,8 @@ describe("the packed packages", () => {
       `allowBuilds:\n  "@ipc/shm": false\nupdateNotifier: false\noverrides:\n${overrides}\n`,
     );
     pnpm(["add", ...tarballs], consumer);
-    for (const file of ["smoke.cjs", "echo-child.cjs", "queue-child.cjs"]) writeFileSync(join(consumer, file), SCRIPTS[file]!);
+    for (const file of ["smoke.cjs", "echo-child.cjs", "queue-child.cjs"])
+      writeFileSync(join(consumer, file), SCRIPTS[file]!);
     expect(run("smoke.cjs", [], consumer)).toBe(PACKAGES.map((name) => `ok ${name}`).join("\n"));
   }, 120_000);
 });

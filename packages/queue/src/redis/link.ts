@@ -1,0 +1,239 @@
+import { createHash } from "node:crypto";
+import { IpcError, IpcErrorCode, type WaitOptions } from "@ipc/core";
+import { abortedError, Deadline, sleep } from "@ipc/core/transport";
+import type { RedisClientType } from "@redis/client";
+import { QueueErrorCode } from "../errors.js";
+
+/** A node-redis client (from `@redis/client` or `redis`), connected or not: this package connects it if needed. */
+export type RedisClient = RedisClientType<any, any, any, any, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+
+/** Where the queue's Redis is: a URL (`redis://host:6379`, `redis+unix:///path/to.sock`), or a client you made. */
+export type RedisTarget = { url: string } | { client: RedisClient };
+
+// Errors that mean "the connection went away": the request may or may not have reached the server.
+// node-redis throws its own classes; they are matched by name, since the user's copy of the package may
+// not be ours.
+const CONNECTION_ERRORS = new Set([
+  "ConnectionTimeoutError",
+  "SocketTimeoutError",
+  "ClientOfflineError",
+  "DisconnectsClientError",
+  "SocketClosedUnexpectedlyError",
+  "ReconnectStrategyError",
+  "TimeoutError",
+]);
+const CONNECTION_CODES = new Set([
+  "ECONNREFUSED",
+  "ECONNRESET",
+  "EPIPE",
+  "ENOENT",
+  "ETIMEDOUT",
+  "EHOSTUNREACH",
+]);
+
+function isConnectionError(error: unknown): boolean {
+  if (!(error instanceof Error)) return false;
+  const name = error.constructor?.name ?? error.name;
+  return CONNECTION_ERRORS.has(name) || CONNECTION_CODES.has((error as NodeJS.ErrnoException).code ?? "");
+}
+
+function isServerReply(error: unknown): boolean {
+  if (!(error instanceof Error)) return false;
+  const name = error.constructor?.name ?? "";
+  return name === "ErrorReply" || name === "SimpleError" || name === "BlobError";
+}
+
+/** How long a blocking wait on a bell lasts at most, so that aborts, timeouts and expired leases are seen. */
+const BELL_SLICE_S = 0.25;
+
+/**
+ * The connections of one queue end: commands (scripts, with binary replies) on one, the blocking waits
+ * on bells on two more (a blocked connection serves nobody else). A request that loses its connection
+ * waits for node-redis to reconnect and is sent again (every script is safe to repeat: see scripts.ts),
+ * within the caller's timeout.
+ */
+export class RedisLink {
+  readonly #commands: RedisClient;
+  readonly #bells: Map<string, RedisClient> = new Map();
+  readonly #owned: RedisClient[];
+  readonly #shas = new Map<string, string>();
+  readonly #closing = new AbortController();
+  #closed = false;
+
+  private constructor(commands: RedisClient, owned: RedisClient[]) {
+    this.#commands = commands;
+    this.#owned = owned;
+  }
+
+  /** Connects to `target` (a client given is connected if it is not, and never closed by this link). */
+  static async open(target: RedisTarget): Promise<RedisLink> {
+    let redis: typeof import("@redis/client");
+    try {
+      redis = await import("@redis/client");
+    } catch (error) {
+      throw new IpcError(
+        IpcErrorCode.UNSUPPORTED,
+        "@ipc/queue/redis needs the node-redis client: npm install @redis/client (or redis)",
+        { cause: error },
+      );
+    }
+    const owned: RedisClient[] = [];
+    let base: RedisClient;
+    if ("client" in target) {
+      base = target.client;
+    } else {
+      base = redis.createClient({ url: target.url }) as unknown as RedisClient;
+      owned.push(base);
+    }
+    base.on("error", () => {}); // reconnection is node-redis's job; requests report what they could not do
+    if (!base.isOpen) await base.connect();
+    const commands = base.withTypeMapping({
+      [redis.RESP_TYPES.BLOB_STRING]: Buffer,
+    }) as unknown as RedisClient;
+    return new RedisLink(commands, owned);
+  }
+
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  /** Runs a script (loading it when the server does not have it), retrying over lost connections. */
+  async script(
+    source: string,
+    keys: readonly string[],
+    args: readonly (string | Uint8Array)[],
+    options: WaitOptions = {},
+  ): Promise<unknown> {
+    const sha = this.#sha(source);
+    const deadline = new Deadline(options.timeout);
+    for (;;) {
+      this.#check(options);
+      try {
+        return await this.#commands.sendCommand([
+          "EVALSHA",
+          sha,
+          String(keys.length),
+          ...keys,
+          ...(args as string[]),
+        ]);
+      } catch (error) {
+        if (isServerReply(error) && String((error as Error).message).startsWith("NOSCRIPT")) {
+          await this.#retrying(
+            () => this.#commands.sendCommand(["SCRIPT", "LOAD", source]),
+            deadline,
+            options,
+          );
+          continue;
+        }
+        await this.#afterFailure(error, deadline, options);
+      }
+    }
+  }
+
+  /** Waits (a slice at most) for a token on `bell`; true when one came. */
+  async ring(bell: string, options: WaitOptions, deadline: Deadline): Promise<boolean> {
+    let client = this.#bells.get(bell);
+    if (client === undefined) {
+      client = this.#commands.duplicate() as RedisClient;
+      client.on("error", () => {});
+      this.#bells.set(bell, client);
+      this.#owned.push(client);
+    }
+    if (!client.isOpen) await client.connect();
+    const left = deadline.remaining();
+    const seconds = Math.max(0.01, Math.min(BELL_SLICE_S, left === undefined ? BELL_SLICE_S : left / 1000));
+    try {
+      const reply = await raceAbort(
+        client.sendCommand(["BLPOP", bell, seconds.toFixed(3)]),
+        options.signal,
+        this.#closing.signal,
+      );
+      return reply !== null;
+    } catch (error) {
+      this.#check(options);
+      if (!isConnectionError(error)) throw toQueueError(error);
+      await sleep(50);
+      return false;
+    }
+  }
+
+  /** Closes the connections this link made (a client the user gave stays open). */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#closing.abort();
+    await Promise.all(
+      this.#owned.map(async (client) => {
+        try {
+          if (client.isOpen) client.destroy();
+        } catch {
+          // Closed already.
+        }
+      }),
+    );
+  }
+
+  #sha(source: string): string {
+    let sha = this.#shas.get(source);
+    if (sha === undefined) {
+      sha = createHash("sha1").update(source).digest("hex");
+      this.#shas.set(source, sha);
+    }
+    return sha;
+  }
+
+  #check(options: WaitOptions): void {
+    if (options.signal?.aborted) throw abortedError("the queue operation", options.signal);
+    if (this.#closed) throw new IpcError(IpcErrorCode.CLOSED, "this queue was closed in this process");
+  }
+
+  async #retrying<R>(run: () => Promise<R>, deadline: Deadline, options: WaitOptions): Promise<R> {
+    for (;;) {
+      this.#check(options);
+      try {
+        return await run();
+      } catch (error) {
+        await this.#afterFailure(error, deadline, options);
+      }
+    }
+  }
+
+  /** After a failed request: rethrows what is not a lost connection; else waits to try again, within the deadline. */
+  async #afterFailure(error: unknown, deadline: Deadline, options: WaitOptions): Promise<void> {
+    this.#check(options);
+    if (!isConnectionError(error)) throw toQueueError(error);
+    if (deadline.expired) {
+      throw new IpcError(
+        QueueErrorCode.UNAVAILABLE,
+        "the Redis server could not be reached in time; the operation may or may not have been applied (retrying it is safe: a put with the same idempotencyKey is applied once)",
+        { cause: error },
+      );
+    }
+    await sleep(Math.min(100, deadline.remaining() ?? 100));
+  }
+}
+
+function toQueueError(error: unknown): IpcError {
+  if (error instanceof IpcError) return error;
+  return new IpcError(
+    IpcErrorCode.PROTOCOL,
+    `the Redis server refused a queue operation: ${error instanceof Error ? error.message : String(error)}`,
+    { cause: error },
+  );
+}
+
+/** Resolves or rejects with `promise`, or rejects as soon as a signal aborts (the promise is left to finish). */
+function raceAbort<T>(promise: Promise<T>, ...signals: (AbortSignal | undefined)[]): Promise<T> {
+  const live = signals.filter((signal): signal is AbortSignal => signal !== undefined);
+  if (live.length === 0) return promise;
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(new Error("aborted"));
+    for (const signal of live) {
+      if (signal.aborted) return onAbort();
+      signal.addEventListener("abort", onAbort, { once: true });
+    }
+    promise.then(resolve, reject).finally(() => {
+      for (const signal of live) signal.removeEventListener("abort", onAbort);
+    });
+  });
+}
