@@ -1,6 +1,8 @@
 export { childProcessIds, newDescriptors, openChannelDescriptors } from "./leaks.js";
 export { readableByOthers } from "./other-user.js";
 export { bundledPeer } from "./peer-bundle.js";
+export type { RedisServer, RedisServerOptions } from "./redis-server.js";
+export { findRedisServer, startRedisServer } from "./redis-server.js";
 export type { Peer, PeerExit, SpawnPeerOptions } from "./spawn-peer.js";
 export {
   DEFAULT_KILL_GRACE_MS,

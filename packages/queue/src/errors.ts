@@ -12,6 +12,12 @@ export const QueueErrorCode = {
   LEASE_SETTLED: "ERR_IPC_QUEUE_LEASE_SETTLED",
   /** More processes hold leases at once than the queue has consumer slots for (128). */
   TOO_MANY_CONSUMERS: "ERR_IPC_QUEUE_TOO_MANY_CONSUMERS",
+  /** Redis: the server could not be reached within the operation's timeout (the operation may or may not have been applied). */
+  UNAVAILABLE: "ERR_IPC_QUEUE_UNAVAILABLE",
+  /** Redis: the queue does not exist (never created, deleted, or lost by a server restarted without persistence). */
+  NOT_FOUND: "ERR_IPC_QUEUE_NOT_FOUND",
+  /** Redis: `createRedisQueue` found a queue of that name already. */
+  EXISTS: "ERR_IPC_QUEUE_EXISTS",
 } as const;
 
 /** A code defined by @ipc/queue. */

@@ -21,21 +21,21 @@ export interface Lease<T> {
   nack(options?: { deadLetter?: boolean }): Promise<void>;
 }
 
-/** How a lease reaches its queue to settle. */
-export interface LeaseOwner {
-  settleLease(ticket: LeaseTicket, how: "ack" | "return" | "dead"): Promise<boolean>;
-  forgetLease(lease: HeldLease<unknown>): void;
+/** How a lease reaches its queue to settle (`K`: what names the lease in that queue). */
+export interface LeaseOwner<K extends { readonly deliveries: number } = LeaseTicket> {
+  settleLease(ticket: K, how: "ack" | "return" | "dead"): Promise<boolean>;
+  forgetLease(lease: HeldLease<unknown, K>): void;
 }
 
 /** A lease this process holds (its queue keeps it to give it back if the queue is closed first). */
-export class HeldLease<T> implements Lease<T> {
+export class HeldLease<T, K extends { readonly deliveries: number } = LeaseTicket> implements Lease<T> {
   readonly value: T;
   readonly deliveryCount: number;
-  readonly ticket: LeaseTicket;
-  readonly #owner: LeaseOwner;
+  readonly ticket: K;
+  readonly #owner: LeaseOwner<K>;
   #settled = false;
 
-  constructor(value: T, ticket: LeaseTicket, owner: LeaseOwner) {
+  constructor(value: T, ticket: K, owner: LeaseOwner<K>) {
     this.value = value;
     this.deliveryCount = ticket.deliveries;
     this.ticket = ticket;
@@ -57,7 +57,7 @@ export class HeldLease<T> implements Lease<T> {
   async #settle(how: "ack" | "return" | "dead"): Promise<void> {
     if (this.#settled) throw settledError();
     this.#settled = true;
-    this.#owner.forgetLease(this);
+    this.#owner.forgetLease(this as HeldLease<unknown, K>);
     if (!(await this.#owner.settleLease(this.ticket, how))) throw settledError();
   }
 }

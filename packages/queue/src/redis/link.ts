@@ -1,11 +1,21 @@
 import { createHash } from "node:crypto";
 import { IpcError, IpcErrorCode, type WaitOptions } from "@ipc/core";
-import { abortedError, Deadline, sleep } from "@ipc/core/transport";
-import type { RedisClientType } from "@redis/client";
+import { abortedError, Deadline, raceTimeout, sleep } from "@ipc/core/transport";
 import { QueueErrorCode } from "../errors.js";
 
-/** A node-redis client (from `@redis/client` or `redis`), connected or not: this package connects it if needed. */
-export type RedisClient = RedisClientType<any, any, any, any, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+/**
+ * A node-redis client (`createClient()` from `@redis/client` or `redis`, v5 or later), connected or not:
+ * the queue connects it if needed and never closes it. Only what the queue uses is named here.
+ */
+export interface RedisClient {
+  readonly isOpen: boolean;
+  connect(): Promise<unknown>;
+  destroy(): void;
+  on(event: "error", listener: (error: unknown) => void): unknown;
+  duplicate(): RedisClient;
+  withTypeMapping(mapping: Record<string | number, unknown>): RedisClient;
+  sendCommand(args: (string | Buffer)[], options?: { abortSignal?: AbortSignal }): Promise<unknown>;
+}
 
 /** Where the queue's Redis is: a URL (`redis://host:6379`, `redis+unix:///path/to.sock`), or a client you made. */
 export type RedisTarget = { url: string } | { client: RedisClient };
@@ -14,6 +24,8 @@ export type RedisTarget = { url: string } | { client: RedisClient };
 // node-redis throws its own classes; they are matched by name, since the user's copy of the package may
 // not be ours.
 const CONNECTION_ERRORS = new Set([
+  "AbortError", // a command dropped at its deadline, unsent
+  "GaveUpError",
   "ConnectionTimeoutError",
   "SocketTimeoutError",
   "ClientOfflineError",
@@ -31,9 +43,21 @@ const CONNECTION_CODES = new Set([
   "EHOSTUNREACH",
 ]);
 
+const GAVE_UP = Symbol("gave up");
+/** How long past its deadline a written command's reply is awaited before the server is deemed hung. */
+export const REPLY_GRACE_MS = 5_000;
+/** A command sent whose reply did not come by the deadline. */
+class GaveUpError extends Error {
+  override readonly name = "GaveUpError";
+}
+
+/** Replies of a server that will serve again soon: loading its data after a restart, a replica syncing. */
+const TRANSIENT_REPLY = /^(LOADING|MASTERDOWN|TRYAGAIN|CLUSTERDOWN)\b/;
+
 function isConnectionError(error: unknown): boolean {
   if (!(error instanceof Error)) return false;
   const name = error.constructor?.name ?? error.name;
+  if (isServerReply(error)) return TRANSIENT_REPLY.test(error.message);
   return CONNECTION_ERRORS.has(name) || CONNECTION_CODES.has((error as NodeJS.ErrnoException).code ?? "");
 }
 
@@ -65,8 +89,8 @@ export class RedisLink {
     this.#owned = owned;
   }
 
-  /** Connects to `target` (a client given is connected if it is not, and never closed by this link). */
-  static async open(target: RedisTarget): Promise<RedisLink> {
+  /** Connects to `target` within `timeout` ms (a client given is connected if it is not, and never closed by this link). */
+  static async open(target: RedisTarget, timeout: number): Promise<RedisLink> {
     let redis: typeof import("@redis/client");
     try {
       redis = await import("@redis/client");
@@ -86,10 +110,22 @@ export class RedisLink {
       owned.push(base);
     }
     base.on("error", () => {}); // reconnection is node-redis's job; requests report what they could not do
-    if (!base.isOpen) await base.connect();
-    const commands = base.withTypeMapping({
-      [redis.RESP_TYPES.BLOB_STRING]: Buffer,
-    }) as unknown as RedisClient;
+    if (!base.isOpen) {
+      const connecting = base.connect().then(
+        () => true,
+        (error: unknown) => error,
+      );
+      const outcome = await raceTimeout(connecting, timeout, false);
+      if (outcome !== true) {
+        for (const client of owned) client.destroy();
+        throw new IpcError(
+          QueueErrorCode.UNAVAILABLE,
+          `could not connect to the Redis server within ${timeout} ms; check that it runs and that the URL is right`,
+          { cause: outcome === false ? undefined : outcome },
+        );
+      }
+    }
+    const commands = base.withTypeMapping({ [redis.RESP_TYPES.BLOB_STRING]: Buffer });
     return new RedisLink(commands, owned);
   }
 
@@ -109,20 +145,13 @@ export class RedisLink {
     for (;;) {
       this.#check(options);
       try {
-        return await this.#commands.sendCommand([
-          "EVALSHA",
-          sha,
-          String(keys.length),
-          ...keys,
-          ...(args as string[]),
-        ]);
+        return await this.#bounded(
+          ["EVALSHA", sha, String(keys.length), ...keys, ...args.map(asArgument)],
+          deadline,
+        );
       } catch (error) {
         if (isServerReply(error) && String((error as Error).message).startsWith("NOSCRIPT")) {
-          await this.#retrying(
-            () => this.#commands.sendCommand(["SCRIPT", "LOAD", source]),
-            deadline,
-            options,
-          );
+          await this.#retrying(() => this.#bounded(["SCRIPT", "LOAD", source], deadline), deadline, options);
           continue;
         }
         await this.#afterFailure(error, deadline, options);
@@ -130,11 +159,17 @@ export class RedisLink {
     }
   }
 
+  /** Sends one plain command, retrying over lost connections within `options.timeout`. */
+  async command(args: readonly string[], options: WaitOptions = {}): Promise<unknown> {
+    const deadline = new Deadline(options.timeout);
+    return this.#retrying(() => this.#bounded([...args], deadline), deadline, options);
+  }
+
   /** Waits (a slice at most) for a token on `bell`; true when one came. */
   async ring(bell: string, options: WaitOptions, deadline: Deadline): Promise<boolean> {
     let client = this.#bells.get(bell);
     if (client === undefined) {
-      client = this.#commands.duplicate() as RedisClient;
+      client = this.#commands.duplicate();
       client.on("error", () => {});
       this.#bells.set(bell, client);
       this.#owned.push(client);
@@ -155,6 +190,24 @@ export class RedisLink {
       await sleep(50);
       return false;
     }
+  }
+
+  /**
+   * Sends a command bounded by the deadline: a command still waiting to be written (the connection is
+   * down) is dropped at the deadline and never runs. One written already is waited for up to
+   * REPLY_GRACE_MS more (a reply on a live connection comes; a dead connection rejects it at once), so
+   * that a get whose item was taken is not given up; only a server that stops answering outlasts that.
+   */
+  async #bounded(args: (string | Buffer)[], deadline: Deadline): Promise<unknown> {
+    const left = deadline.remaining();
+    if (left === undefined) return this.#commands.sendCommand(args);
+    const sent = this.#commands.sendCommand(args, {
+      abortSignal: AbortSignal.timeout(Math.max(1, Math.ceil(left))),
+    });
+    sent.catch(() => {}); // after the race below it may reject unobserved
+    const outcome = await raceTimeout(sent, left + REPLY_GRACE_MS, GAVE_UP);
+    if (outcome === GAVE_UP) throw new GaveUpError();
+    return outcome;
   }
 
   /** Closes the connections this link made (a client the user gave stays open). */
@@ -236,4 +289,10 @@ function raceAbort<T>(promise: Promise<T>, ...signals: (AbortSignal | undefined)
       for (const signal of live) signal.removeEventListener("abort", onAbort);
     });
   });
+}
+
+/** node-redis takes strings and Buffers: a Uint8Array is viewed as a Buffer, not copied. */
+function asArgument(value: string | Uint8Array): string | Buffer {
+  if (typeof value === "string" || Buffer.isBuffer(value)) return value;
+  return Buffer.from(value.buffer, value.byteOffset, value.byteLength);
 }

@@ -34,19 +34,33 @@ local function owned(stream, id, consumer, deliveries)
 end
 `;
 
-/** KEYS meta stream; ARGV version maxsize maxDeliveries leaseTimeout joinable codec → {"ok"} | {"exists"} */
+/** The fields of the meta hash that hold settings, in the order SETTINGS returns them. */
+export const SETTING_FIELDS = [
+  "version",
+  "maxsize",
+  "maxDeliveries",
+  "leaseTimeout",
+  "joinable",
+  "codec",
+  "maxItemBytes",
+] as const;
+
+/**
+ * KEYS meta stream returned dead itemBell spaceBell; ARGV the SETTING_FIELDS' values → {"ok"} | {"exists"}.
+ * Leftovers of a queue of that name unlinked halfway are removed first.
+ */
 export const CREATE = `
 if redis.call('EXISTS', KEYS[1]) == 1 then return {'exists'} end
-redis.call('DEL', KEYS[2])
+redis.call('DEL', KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6])
 redis.call('HSET', KEYS[1], 'version', ARGV[1], 'maxsize', ARGV[2], 'maxDeliveries', ARGV[3],
-  'leaseTimeout', ARGV[4], 'joinable', ARGV[5], 'codec', ARGV[6],
+  'leaseTimeout', ARGV[4], 'joinable', ARGV[5], 'codec', ARGV[6], 'maxItemBytes', ARGV[7],
   'ready', 0, 'leased', 0, 'dead', 0, 'put', 0, 'finished', 0)
 redis.call('XGROUP', 'CREATE', KEYS[2], 'g', '$', 'MKSTREAM')
 return {'ok'}
 `;
 
 /**
- * KEYS meta stream itemBell memo idempotency; ARGV payload memoTtl idempotencyTtl hasIdempotencyKey
+ * KEYS meta stream itemBell memo idempotency spaceBell; ARGV payload memoTtl idempotencyTtl hasIdempotencyKey
  * → {"ok", id | "dup"} | {"full"} | {"gone"}. maxsize is checked here, atomically with the add.
  */
 export const PUT = `
@@ -54,7 +68,10 @@ local memo = redis.call('GET', KEYS[4])
 if memo then return {'ok', memo} end
 if redis.call('EXISTS', KEYS[1]) == 0 then return {'gone'} end
 local maxsize = tonumber(redis.call('HGET', KEYS[1], 'maxsize'))
-if maxsize > 0 and tonumber(redis.call('HGET', KEYS[1], 'ready')) >= maxsize then return {'full'} end
+if maxsize > 0 and tonumber(redis.call('HGET', KEYS[1], 'ready')) >= maxsize then
+  redis.call('DEL', KEYS[6]) -- tokens of room taken already
+  return {'full'}
+end
 if ARGV[4] == '1' and not redis.call('SET', KEYS[5], '1', 'NX', 'PX', ARGV[3]) then
   redis.call('SET', KEYS[4], 'dup', 'PX', ARGV[2])
   return {'ok', 'dup'}
@@ -69,13 +86,13 @@ return {'ok', id}
 `;
 
 /**
- * KEYS meta stream returned dead spaceBell memo; ARGV consumer mode("get"|"lease") memoTtl
+ * KEYS meta stream returned dead spaceBell memo itemBell; ARGV consumer mode("get"|"lease") memoTtl
  * → {"ok", id, payload, deliveries} | {"empty"} | {"gone"}. Takes an item given back first, then one
  * whose lease expired (its consumer died or hung; past maxDeliveries it becomes a dead letter), then a
  * new one. A "get" removes it at once; a "lease" leaves it pending, owned by the consumer.
  */
 export const TAKE = `${HELPERS}
-local meta, stream, returned, dead, spaceBell, memo = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6]
+local meta, stream, returned, dead, spaceBell, memo, itemBell = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6], KEYS[7]
 local consumer, mode, ttl = ARGV[1], ARGV[2], ARGV[3]
 local before = redis.call('HMGET', memo, 'id', 'v', 'n')
 if before[1] then return {'ok', before[1], before[2], tonumber(before[3])} end
@@ -121,7 +138,10 @@ for _, e in ipairs(expired) do
   end
 end
 local r = redis.call('XREADGROUP', 'GROUP', 'g', consumer, 'COUNT', 1, 'STREAMS', stream, '>')
-if not r then return {'empty'} end
+if not r then
+  redis.call('DEL', itemBell) -- tokens of items taken already: a waiter would wake for nothing
+  return {'empty'}
+end
 local entry = r[1][2][1]
 redis.call('HINCRBY', meta, 'ready', -1)
 return deliver(entry[1], payloadOf(entry), 1)
@@ -205,4 +225,14 @@ if #entries > 0 then
   redis.call('LTRIM', KEYS[3], 0, 1023)
 end
 return out
+`;
+
+/** KEYS meta → the SETTING_FIELDS' values (all nil when there is no such queue). */
+export const SETTINGS = `
+return redis.call('HMGET', KEYS[1], 'version', 'maxsize', 'maxDeliveries', 'leaseTimeout', 'joinable', 'codec', 'maxItemBytes')
+`;
+
+/** KEYS meta stream returned dead itemBell spaceBell → 1 when a queue was there. Memos and idempotency keys expire on their own. */
+export const UNLINK = `
+return redis.call('DEL', KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6]) > 0 and 1 or 0
 `;
