@@ -42,6 +42,10 @@ const EXAMPLES: Example[] = [
     name: "queue-work",
     title: "@ipc/queue: a work queue whose worker is killed mid-job; the job is delivered again",
   },
+  {
+    name: "queue-redis",
+    title: "@ipc/queue/redis: producers and consumers in separate processes share one queue on Redis",
+  },
 ];
 
 const EXAMPLE_TIMEOUT_MS = 30_000;

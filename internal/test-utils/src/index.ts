@@ -2,7 +2,7 @@ export { childProcessIds, newDescriptors, openChannelDescriptors } from "./leaks
 export { readableByOthers } from "./other-user.js";
 export { bundledPeer } from "./peer-bundle.js";
 export type { RedisServer, RedisServerOptions } from "./redis-server.js";
-export { findRedisServer, startRedisServer } from "./redis-server.js";
+export { findRedisServer, startRedisServer, stopRedisServers } from "./redis-server.js";
 export type { Peer, PeerExit, SpawnPeerOptions } from "./spawn-peer.js";
 export {
   DEFAULT_KILL_GRACE_MS,

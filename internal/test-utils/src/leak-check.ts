@@ -1,5 +1,6 @@
 import { afterAll, afterEach, beforeAll } from "vitest";
 import { childProcessIds, newDescriptors, openChannelDescriptors } from "./leaks.js";
+import { stopRedisServers } from "./redis-server.js";
 import { stopAllPeers } from "./spawn-peer.js";
 import { leftoverSharedMemory, leftoverTempDirs, removeTempDirs } from "./temp-dir.js";
 
@@ -22,6 +23,8 @@ afterEach(async () => {
 
 afterAll(async () => {
   const problems: string[] = [];
+  const servers = await stopRedisServers();
+  if (servers > 0) problems.push(`${servers} redis-server(s) a test started were still running`);
   const children = childProcessIds().filter((pid) => !baselineChildren.has(pid));
   if (children.length > 0) problems.push(`child processes still running: ${children.join(", ")}`);
   const descriptors = await newDescriptors(baseline);

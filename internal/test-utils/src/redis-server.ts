@@ -48,7 +48,16 @@ export interface RedisServer {
   stop(): Promise<void>;
 }
 
-/** Starts a redis-server; it is stopped by `stop()` (and SIGKILLed with the test's peers as a last resort). */
+const running = new Set<RedisServer>();
+
+/** Stops every server a test started and did not stop (the leak check calls it); how many there were. */
+export async function stopRedisServers(): Promise<number> {
+  const left = [...running];
+  for (const server of left) await server.stop();
+  return left.length;
+}
+
+/** Starts a redis-server; it is stopped by `stop()` (or by the leak check after the file, which then fails it). */
 export async function startRedisServer(options: RedisServerOptions = {}): Promise<RedisServer> {
   const binary = findRedisServer();
   if (binary === undefined) throw new Error("no redis-server on this machine: apt-get install redis-server");
@@ -84,7 +93,7 @@ export async function startRedisServer(options: RedisServerOptions = {}): Promis
       if (process.exitCode !== null || process.signalCode !== null) return resolve();
       process.once("exit", () => resolve());
     });
-  return {
+  const server: RedisServer = {
     url: `redis://127.0.0.1:${port}`,
     socketUrl: `unix://${socket}`,
     port,
@@ -99,11 +108,14 @@ export async function startRedisServer(options: RedisServerOptions = {}): Promis
       child = await launch(binary, args, socket);
     },
     async stop() {
+      running.delete(server);
       child.kill("SIGKILL");
       await gone(child);
       rmSync(dir, { recursive: true, force: true });
     },
   };
+  running.add(server);
+  return server;
 }
 
 async function launch(binary: string, args: string[], socket: string): Promise<ChildProcess> {

@@ -1,3 +1,4 @@
+import { randomBytes } from "node:crypto";
 import { type Codec, IpcError, IpcErrorCode, json, type WaitOptions } from "@ipc/core";
 import { QueueErrorCode } from "../errors.js";
 import { DEFAULT_MAX_DELIVERIES } from "../layout.js";
@@ -139,6 +140,7 @@ async function create<T>(
       joinable ? "1" : "0",
       codec.name,
       String(settings.maxItemBytes),
+      randomBytes(12).toString("hex"),
     ];
     const reply = (await link.script(CREATE, bareKeys(keys), values, waitOf(options))) as unknown[];
     if (String(reply[0]) === "exists") {

@@ -5,9 +5,12 @@ import { checkWaitOptions, Deadline, decodeWith, encodeWith, timeoutError } from
 import { QueueErrorCode } from "../errors.js";
 import { HeldLease, type Lease, type LeaseOwner } from "../lease.js";
 import type { DeadLetter } from "../queue.js";
+import { Coalescer } from "./coalescer.js";
 import type { QueueKeys } from "./keys.js";
 import type { RedisLink } from "./link.js";
+import { type PendingPut, PutBatcher } from "./put-batcher.js";
 import { ACK, COUNTS, NACK, PUT, RENEW, TAKE, TAKE_DEAD } from "./scripts.js";
+import { closedError, emptyError, TakeBatcher, type TakeMode, type Taken } from "./take-batcher.js";
 
 /** How long a request's result is kept for a retry after a lost reply, in milliseconds. */
 const MEMO_TTL_MS = 5 * 60_000;
@@ -37,12 +40,6 @@ interface RedisTicket {
   readonly deliveries: number;
 }
 
-interface Taken {
-  readonly id: string;
-  readonly payload: Uint8Array;
-  readonly deliveries: number;
-}
-
 /** What a Redis queue end is made of. @internal */
 export interface RedisQueueParts<T> {
   readonly name: string;
@@ -67,13 +64,24 @@ export class RedisQueue<T = unknown> implements AsyncIterable<T>, AsyncDisposabl
     forgetLease: (lease) => this.#leases.delete(lease),
   };
   readonly #renewer: ReturnType<typeof setInterval>;
-  #lastPut: Promise<unknown> = Promise.resolve();
+  readonly #puts: PutBatcher;
+  readonly #takes: TakeBatcher;
+  readonly #acks = new Coalescer<RedisTicket, boolean>((tickets) => this.#sendAcks(tickets), 256);
   #closing: Promise<void> | undefined;
 
   /** @internal Use `createRedisQueue` or `openRedisQueue`. */
   constructor(parts: RedisQueueParts<T>) {
     this.name = parts.name;
     this.#parts = parts;
+    this.#puts = new PutBatcher({
+      send: (batch, limits) => this.#sendPuts(batch, limits),
+      waitForRoom: (limits, deadline) => this.#waitFor(parts.keys.spaceBell, limits, deadline, "put"),
+      maxsize: parts.settings.maxsize,
+    });
+    this.#takes = new TakeBatcher({
+      send: (mode, count, limits) => this.#sendTake(mode, count, limits),
+      waitForItems: () => parts.link.ring(parts.keys.itemBell, {}, new Deadline(undefined)),
+    });
     this.#renewer = setInterval(() => void this.#renew(), Math.max(50, parts.settings.leaseTimeout / 3));
     this.#renewer.unref();
   }
@@ -102,12 +110,12 @@ export class RedisQueue<T = unknown> implements AsyncIterable<T>, AsyncDisposabl
    * @throws `ERR_IPC_ENCODE`, `ERR_IPC_TIMEOUT`, `ERR_IPC_ABORTED`, `ERR_IPC_QUEUE_UNAVAILABLE`, `ERR_IPC_QUEUE_NOT_FOUND`
    */
   put(item: T, options: RedisPutOptions = {}): Promise<void> {
-    return this.#ordered(() => this.#put(item, options, true));
+    return this.#put(item, options, true);
   }
 
   /** Puts now, or fails with `ERR_IPC_QUEUE_FULL`. */
   putNowait(item: T, options: { idempotencyKey?: string } = {}): Promise<void> {
-    return this.#ordered(() => this.#put(item, options, false));
+    return this.#put(item, options, false);
   }
 
   /** Takes the next item, waiting while there is none; once it resolves the item is gone (at most once). */
@@ -230,67 +238,93 @@ export class RedisQueue<T = unknown> implements AsyncIterable<T>, AsyncDisposabl
     return this.#counts();
   }
 
-  #ordered(run: () => Promise<void>): Promise<void> {
-    const mine = this.#lastPut.then(run, run);
-    this.#lastPut = mine.catch(() => {});
-    return mine;
-  }
-
-  async #put(item: T, options: RedisPutOptions, wait: boolean): Promise<void> {
-    checkWaitOptions(options, "put");
-    const { keys, link, codec } = this.#parts;
-    const payload = encodeWith(codec, item);
-    if (payload.byteLength > this.#parts.settings.maxItemBytes) {
-      throw new IpcError(
-        QueueErrorCode.ITEM_TOO_LARGE,
-        `the item encodes to ${payload.byteLength} bytes, more than this queue's maxItemBytes (${this.#parts.settings.maxItemBytes})`,
-      );
-    }
-    const memo = keys.memoPrefix + randomId();
-    const key = options.idempotencyKey;
-    if (key !== undefined && (typeof key !== "string" || key.length === 0 || key.length > 512)) {
-      throw new IpcError(
-        IpcErrorCode.INVALID_ARGUMENT,
-        "idempotencyKey must be a string of 1 to 512 characters",
-      );
-    }
-    const deadline = new Deadline(options.timeout);
-    for (;;) {
-      const reply = (await link.script(
-        PUT,
-        [keys.meta, keys.stream, keys.itemBell, memo, keys.idempotencyPrefix + (key ?? ""), keys.spaceBell],
-        [payload, String(MEMO_TTL_MS), String(this.#parts.idempotencyWindow), key === undefined ? "0" : "1"],
-        limits(options, deadline),
-      )) as unknown[];
-      const status = String(reply[0]);
-      if (status === "ok") return;
-      this.#checkStatus(status);
-      if (!wait)
-        throw new IpcError(QueueErrorCode.FULL, `the queue holds its maxsize of ${this.maxsize} items`);
-      await this.#waitFor(keys.spaceBell, options, deadline, "put");
-    }
-  }
-
-  async #take(mode: "get" | "lease", options: WaitOptions = {}, wait: boolean): Promise<Taken> {
-    checkWaitOptions(options, mode);
-    const { keys, link } = this.#parts;
-    const memo = keys.memoPrefix + randomId();
-    const deadline = new Deadline(options.timeout);
-    for (;;) {
-      const reply = (await link.script(
-        TAKE,
-        [keys.meta, keys.stream, keys.returned, keys.dead, keys.spaceBell, memo, keys.itemBell],
-        [this.#consumer, mode, String(MEMO_TTL_MS)],
-        limits(options, deadline),
-      )) as unknown[];
-      const status = String(reply[0]);
-      if (status === "ok") {
-        return { id: String(reply[1]), payload: asBytes(reply[2]), deliveries: Number(reply[3]) };
+  #put(item: T, options: RedisPutOptions, wait: boolean): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      checkWaitOptions(options, "put");
+      if (this.#parts.link.closed)
+        throw new IpcError(IpcErrorCode.CLOSED, "this queue was closed in this process");
+      const payload = encodeWith(this.#parts.codec, item);
+      const { maxItemBytes } = this.#parts.settings;
+      if (payload.byteLength > maxItemBytes) {
+        throw new IpcError(
+          QueueErrorCode.ITEM_TOO_LARGE,
+          `the item encodes to ${payload.byteLength} bytes, more than this queue's maxItemBytes (${maxItemBytes})`,
+        );
       }
-      this.#checkStatus(status);
-      if (!wait) throw new IpcError(QueueErrorCode.EMPTY, "the queue has no item ready");
-      await this.#waitFor(keys.itemBell, options, deadline, mode);
+      const key = options.idempotencyKey;
+      if (key !== undefined && (typeof key !== "string" || key.length === 0 || key.length > 512)) {
+        throw new IpcError(
+          IpcErrorCode.INVALID_ARGUMENT,
+          "idempotencyKey must be a string of 1 to 512 characters",
+        );
+      }
+      const deadline = new Deadline(options.timeout);
+      this.#puts.add({ payload, idempotencyKey: key, wait, options, deadline, resolve, reject });
+    });
+  }
+
+  /** Sends a batch of puts in one script; resolves with how many of its first items are in. */
+  async #sendPuts(batch: readonly PendingPut[], limits: WaitOptions): Promise<number> {
+    const { keys, link } = this.#parts;
+    const scriptKeys = [
+      keys.meta,
+      keys.stream,
+      keys.itemBell,
+      keys.spaceBell,
+      keys.memoPrefix + nextRequestId(),
+    ];
+    const args: (string | Uint8Array)[] = [String(MEMO_TTL_MS), String(this.#parts.idempotencyWindow)];
+    for (const put of batch) {
+      args.push(put.payload);
+      if (put.idempotencyKey === undefined) {
+        args.push("0");
+      } else {
+        scriptKeys.push(keys.idempotencyPrefix + put.idempotencyKey);
+        args.push(String(scriptKeys.length));
+      }
     }
+    const reply = (await link.script(PUT, scriptKeys, args, limits)) as unknown[];
+    const status = String(reply[0]);
+    if (status !== "ok") this.#checkStatus(status);
+    return Number(reply[1]);
+  }
+
+  async #take(mode: TakeMode, options: WaitOptions = {}, wait: boolean): Promise<Taken> {
+    checkWaitOptions(options, mode);
+    if (this.#parts.link.closed) throw closedError();
+    if (wait) return this.#takes.take(mode, options);
+    const [taken] = await this.#sendTake(mode, 1, {});
+    if (taken === undefined) throw emptyError();
+    return taken;
+  }
+
+  /** Takes up to `count` items in one script. */
+  async #sendTake(mode: TakeMode, count: number, limits: WaitOptions): Promise<Taken[]> {
+    const { keys, link } = this.#parts;
+    const reply = (await link.script(
+      TAKE,
+      [
+        keys.meta,
+        keys.stream,
+        keys.returned,
+        keys.dead,
+        keys.spaceBell,
+        keys.memoPrefix + nextRequestId(),
+        keys.itemBell,
+      ],
+      [this.#consumer, mode, String(MEMO_TTL_MS), String(count)],
+      limits,
+    )) as unknown[];
+    const status = String(reply[0]);
+    if (status !== "ok") {
+      this.#checkStatus(status);
+      return [];
+    }
+    const items: Taken[] = [];
+    for (let i = 1; i + 2 < reply.length; i += 3) {
+      items.push({ id: String(reply[i]), payload: asBytes(reply[i + 1]), deliveries: Number(reply[i + 2]) });
+    }
+    return items;
   }
 
   /** Waits for a bell (a slice at most: expired leases ring no bell), within the caller's limits. */
@@ -307,31 +341,34 @@ export class RedisQueue<T = unknown> implements AsyncIterable<T>, AsyncDisposabl
 
   async #settle(ticket: RedisTicket, how: "ack" | "return" | "dead"): Promise<boolean> {
     const { keys, link } = this.#parts;
-    const memo = keys.memoPrefix + randomId();
-    const reply = (
-      how === "ack"
-        ? await link.script(
-            ACK,
-            [keys.meta, keys.stream, keys.spaceBell, memo],
-            [this.#consumer, ticket.id, String(ticket.deliveries), String(MEMO_TTL_MS)],
-          )
-        : await link.script(
-            NACK,
-            [keys.meta, keys.stream, keys.returned, keys.dead, keys.itemBell, keys.spaceBell, memo],
-            [
-              this.#consumer,
-              ticket.id,
-              String(ticket.deliveries),
-              how === "dead" ? "1" : "0",
-              String(MEMO_TTL_MS),
-            ],
-          )
-    ) as unknown[];
+    const memo = keys.memoPrefix + nextRequestId();
+    if (how === "ack") return this.#acks.add(ticket);
+    const reply = (await link.script(
+      NACK,
+      [keys.meta, keys.stream, keys.returned, keys.dead, keys.itemBell, keys.spaceBell, memo],
+      [this.#consumer, ticket.id, String(ticket.deliveries), how === "dead" ? "1" : "0", String(MEMO_TTL_MS)],
+    )) as unknown[];
     const status = String(reply[0]);
     if (status === "ok") return true;
     if (status === "settled") return false;
     this.#checkStatus(status);
     return false;
+  }
+
+  /** Acks a batch of leases in one script; true for each one this end still held. */
+  async #sendAcks(tickets: readonly RedisTicket[]): Promise<boolean[]> {
+    const { keys, link } = this.#parts;
+    const args = [this.#consumer, String(MEMO_TTL_MS)];
+    for (const ticket of tickets) args.push(ticket.id, String(ticket.deliveries));
+    const reply = (await link.script(
+      ACK,
+      [keys.meta, keys.stream, keys.spaceBell, keys.memoPrefix + nextRequestId()],
+      args,
+    )) as unknown[];
+    const status = String(reply[0]);
+    if (status !== "ok") this.#checkStatus(status);
+    const flags = String(reply[1]);
+    return tickets.map((_, i) => flags[i] === "1");
   }
 
   async #counts(): Promise<{ ready: number; leased: number; dead: number; put: number; finished: number }> {
@@ -391,6 +428,8 @@ export class RedisQueue<T = unknown> implements AsyncIterable<T>, AsyncDisposabl
 
   async #close(): Promise<void> {
     clearInterval(this.#renewer);
+    this.#puts.failAll(closedError());
+    this.#takes.failAll(closedError());
     const held = [...[...this.#leases].map((lease) => lease.ticket), ...this.heldTickets()];
     this.#leases.clear();
     for (const ticket of held) {
@@ -404,7 +443,7 @@ export class RedisQueue<T = unknown> implements AsyncIterable<T>, AsyncDisposabl
             this.#parts.keys.dead,
             this.#parts.keys.itemBell,
             this.#parts.keys.spaceBell,
-            this.#parts.keys.memoPrefix + randomId(),
+            this.#parts.keys.memoPrefix + nextRequestId(),
           ],
           [this.#consumer, ticket.id, String(ticket.deliveries), "0", String(MEMO_TTL_MS)],
           { timeout: 2000 },
@@ -477,8 +516,14 @@ export class RedisJoinableQueue<T = unknown> extends RedisQueue<T> {
   }
 }
 
-function randomId(): string {
-  return randomBytes(12).toString("base64url");
+/** This process's prefix of request ids: random, so that no other process on any machine shares it. */
+const REQUEST_PREFIX = randomBytes(12).toString("base64url");
+let requests = 0;
+
+/** A request id no other request uses (it names the request's memo on the server). */
+function nextRequestId(): string {
+  requests += 1;
+  return `${REQUEST_PREFIX}${requests.toString(36)}`;
 }
 
 function asBytes(value: unknown): Uint8Array {

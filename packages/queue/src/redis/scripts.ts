@@ -18,8 +18,8 @@ local function trimmedPush(list)
   redis.call('LPUSH', list, '1')
   redis.call('LTRIM', list, 0, 1023)
 end
-local function finish(meta)
-  if redis.call('HGET', meta, 'joinable') == '1' then redis.call('HINCRBY', meta, 'finished', 1) end
+local function finish(meta, n)
+  if redis.call('HGET', meta, 'joinable') == '1' then redis.call('HINCRBY', meta, 'finished', n or 1) end
 end
 local function deadLetter(meta, stream, dead, id, payload, deliveries)
   redis.call('XADD', dead, '*', 'v', payload, 'n', deliveries)
@@ -46,119 +46,190 @@ export const SETTING_FIELDS = [
 ] as const;
 
 /**
- * KEYS meta stream returned dead itemBell spaceBell; ARGV the SETTING_FIELDS' values → {"ok"} | {"exists"}.
+ * KEYS meta stream returned dead itemBell spaceBell; ARGV the SETTING_FIELDS' values, then a token of
+ * this create (a retry after a lost reply finds its own queue) → {"ok"} | {"exists"}.
  * Leftovers of a queue of that name unlinked halfway are removed first.
  */
 export const CREATE = `
-if redis.call('EXISTS', KEYS[1]) == 1 then return {'exists'} end
+if redis.call('EXISTS', KEYS[1]) == 1 then
+  if redis.call('HGET', KEYS[1], 'creator') == ARGV[8] then return {'ok'} end -- a retry of this create
+  return {'exists'}
+end
 redis.call('DEL', KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6])
 redis.call('HSET', KEYS[1], 'version', ARGV[1], 'maxsize', ARGV[2], 'maxDeliveries', ARGV[3],
-  'leaseTimeout', ARGV[4], 'joinable', ARGV[5], 'codec', ARGV[6], 'maxItemBytes', ARGV[7],
+  'leaseTimeout', ARGV[4], 'joinable', ARGV[5], 'codec', ARGV[6], 'maxItemBytes', ARGV[7], 'creator', ARGV[8],
   'ready', 0, 'leased', 0, 'dead', 0, 'put', 0, 'finished', 0)
 redis.call('XGROUP', 'CREATE', KEYS[2], 'g', '$', 'MKSTREAM')
 return {'ok'}
 `;
 
 /**
- * KEYS meta stream itemBell memo idempotency spaceBell; ARGV payload memoTtl idempotencyTtl hasIdempotencyKey
- * → {"ok", id | "dup"} | {"full"} | {"gone"}. maxsize is checked here, atomically with the add.
+ * Puts a batch of items, in order, as many as maxsize allows: KEYS meta stream itemBell spaceBell memo,
+ * then the idempotency keys of the items that have one; ARGV memoTtl idempotencyTtl, then per item its
+ * payload and the index in KEYS of its idempotency key (0: none) → {"ok", n} (the first n items are in,
+ * or were in already under their idempotency key; the rest found the queue full) | {"gone"}.
  */
 export const PUT = `
-local memo = redis.call('GET', KEYS[4])
-if memo then return {'ok', memo} end
-if redis.call('EXISTS', KEYS[1]) == 0 then return {'gone'} end
-local maxsize = tonumber(redis.call('HGET', KEYS[1], 'maxsize'))
-if maxsize > 0 and tonumber(redis.call('HGET', KEYS[1], 'ready')) >= maxsize then
-  redis.call('DEL', KEYS[6]) -- tokens of room taken already
-  return {'full'}
+local meta, stream, itemBell, spaceBell, memo = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5]
+local before = redis.call('GET', memo)
+if before then return {'ok', tonumber(before)} end
+if redis.call('EXISTS', meta) == 0 then return {'gone'} end
+local counts = redis.call('HMGET', meta, 'maxsize', 'ready')
+local maxsize, ready = tonumber(counts[1]), tonumber(counts[2])
+local done, added = 0, 0
+for i = 3, #ARGV, 2 do
+  local key = tonumber(ARGV[i + 1])
+  if key > 0 and redis.call('EXISTS', KEYS[key]) == 1 then
+    done = done + 1 -- put before, within the window: not again
+  else
+    if maxsize > 0 and ready + added >= maxsize then break end
+    if key > 0 then redis.call('SET', KEYS[key], '1', 'PX', ARGV[2]) end
+    redis.call('XADD', stream, '*', 'v', ARGV[i])
+    added = added + 1
+    done = done + 1
+  end
 end
-if ARGV[4] == '1' and not redis.call('SET', KEYS[5], '1', 'NX', 'PX', ARGV[3]) then
-  redis.call('SET', KEYS[4], 'dup', 'PX', ARGV[2])
-  return {'ok', 'dup'}
+if added > 0 then
+  redis.call('HINCRBY', meta, 'ready', added)
+  redis.call('HINCRBY', meta, 'put', added)
+  for _ = 1, math.min(added, 64) do redis.call('LPUSH', itemBell, '1') end -- a token per waiter to wake
+  redis.call('LTRIM', itemBell, 0, 1023)
 end
-local id = redis.call('XADD', KEYS[2], '*', 'v', ARGV[1])
-redis.call('HINCRBY', KEYS[1], 'ready', 1)
-redis.call('HINCRBY', KEYS[1], 'put', 1)
-redis.call('LPUSH', KEYS[3], '1')
-redis.call('LTRIM', KEYS[3], 0, 1023)
-redis.call('SET', KEYS[4], id, 'PX', ARGV[2])
-return {'ok', id}
+if done * 2 < #ARGV - 2 then redis.call('DEL', spaceBell) end -- full: tokens of room taken already
+redis.call('SET', memo, done, 'PX', ARGV[1])
+return {'ok', done}
 `;
 
 /**
- * KEYS meta stream returned dead spaceBell memo itemBell; ARGV consumer mode("get"|"lease") memoTtl
- * → {"ok", id, payload, deliveries} | {"empty"} | {"gone"}. Takes an item given back first, then one
- * whose lease expired (its consumer died or hung; past maxDeliveries it becomes a dead letter), then a
- * new one. A "get" removes it at once; a "lease" leaves it pending, owned by the consumer.
+ * KEYS meta stream returned dead spaceBell memo itemBell; ARGV consumer mode("get"|"lease") memoTtl count
+ * → {"ok", id, payload, deliveries, id, payload, deliveries, ...} (1 to count items) | {"empty"} | {"gone"}.
+ * Takes items given back first, then ones whose lease expired (their consumer died or hung; past
+ * maxDeliveries they become dead letters), then new ones. A "get" removes them at once; a "lease" leaves
+ * them pending, owned by the consumer. The reply is kept in the memo (a list) for a retry.
  */
 export const TAKE = `${HELPERS}
 local meta, stream, returned, dead, spaceBell, memo, itemBell = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6], KEYS[7]
-local consumer, mode, ttl = ARGV[1], ARGV[2], ARGV[3]
-local before = redis.call('HMGET', memo, 'id', 'v', 'n')
-if before[1] then return {'ok', before[1], before[2], tonumber(before[3])} end
+local consumer, mode, ttl, count = ARGV[1], ARGV[2], ARGV[3], tonumber(ARGV[4])
+if redis.call('EXISTS', memo) == 1 then
+  local out = redis.call('LRANGE', memo, 0, -1)
+  for i = 1, #out, 3 do
+    out[i + 2] = tonumber(out[i + 2])
+    if mode == 'lease' then -- the memo has no payloads: the items are still in the stream
+      local entries = redis.call('XRANGE', stream, out[i], out[i])
+      out[i + 1] = entries[1] and payloadOf(entries[1]) or ''
+    end
+  end
+  table.insert(out, 1, 'ok')
+  return out
+end
 if redis.call('EXISTS', meta) == 0 then return {'gone'} end
+local out, memoised = {}, {}
+local taken = 0
 local function deliver(id, payload, deliveries)
   if mode == 'get' then
     redis.call('XACK', stream, 'g', id)
     redis.call('XDEL', stream, id)
-    finish(meta)
-    trimmedPush(spaceBell)
-  else
-    redis.call('HINCRBY', meta, 'leased', 1)
   end
-  redis.call('HSET', memo, 'id', id, 'v', payload, 'n', deliveries)
-  redis.call('PEXPIRE', memo, ttl)
-  return {'ok', id, payload, deliveries}
+  out[#out + 1] = id
+  out[#out + 1] = payload
+  out[#out + 1] = deliveries
+  memoised[#memoised + 1] = id
+  memoised[#memoised + 1] = mode == 'get' and payload or ''
+  memoised[#memoised + 1] = deliveries
+  taken = taken + 1
 end
-while true do
+while taken < count do
   local id = redis.call('LPOP', returned)
   if not id then break end
   local p = redis.call('XPENDING', stream, 'g', id, id, 1)
   if #p == 1 and p[1][2] == '@returned' then
     redis.call('HINCRBY', meta, 'ready', -1)
     local c = redis.call('XCLAIM', stream, 'g', consumer, 0, id)
-    if #c == 1 and c[1] then return deliver(id, payloadOf(c[1]), p[1][4] + 1) end
+    if #c == 1 and c[1] then deliver(id, payloadOf(c[1]), p[1][4] + 1) end
   end
 end
-local maxDeliveries = tonumber(redis.call('HGET', meta, 'maxDeliveries'))
-local leaseTimeout = tonumber(redis.call('HGET', meta, 'leaseTimeout'))
-local expired = redis.call('XPENDING', stream, 'g', 'IDLE', leaseTimeout, '-', '+', 32)
-for _, e in ipairs(expired) do
-  if e[2] ~= '@returned' then
-    local c = redis.call('XCLAIM', stream, 'g', consumer, leaseTimeout, e[1])
-    if #c == 1 and c[1] then
-      redis.call('HINCRBY', meta, 'leased', -1)
-      if e[4] >= maxDeliveries then
-        deadLetter(meta, stream, dead, e[1], payloadOf(c[1]), e[4])
-        trimmedPush(spaceBell)
-      else
-        return deliver(e[1], payloadOf(c[1]), e[4] + 1)
+if taken < count then
+  local settings = redis.call('HMGET', meta, 'maxDeliveries', 'leaseTimeout', 'scanAt')
+  local maxDeliveries, leaseTimeout = tonumber(settings[1]), tonumber(settings[2])
+  -- Expired leases are looked for at most every quarter of leaseTimeout (the scan walks the pending list).
+  local time = redis.call('TIME')
+  local now = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
+  if now >= (tonumber(settings[3]) or 0) then
+    local expired = redis.call('XPENDING', stream, 'g', 'IDLE', leaseTimeout, '-', '+', 32)
+    local rescan = #expired == 32
+    for _, e in ipairs(expired) do
+      if e[2] ~= '@returned' then
+        if taken >= count then rescan = true break end
+        local c = redis.call('XCLAIM', stream, 'g', consumer, leaseTimeout, e[1])
+        if #c == 1 and c[1] then
+          redis.call('HINCRBY', meta, 'leased', -1)
+          if e[4] >= maxDeliveries then
+            deadLetter(meta, stream, dead, e[1], payloadOf(c[1]), e[4])
+            trimmedPush(spaceBell)
+          else
+            deliver(e[1], payloadOf(c[1]), e[4] + 1)
+          end
+        end
       end
     end
+    -- When more may have expired, the next take looks again.
+    redis.call('HSET', meta, 'scanAt', rescan and 0 or now + math.max(20, math.floor(leaseTimeout / 4)))
   end
 end
-local r = redis.call('XREADGROUP', 'GROUP', 'g', consumer, 'COUNT', 1, 'STREAMS', stream, '>')
-if not r then
+if taken < count then
+  local r = redis.call('XREADGROUP', 'GROUP', 'g', consumer, 'COUNT', count - taken, 'STREAMS', stream, '>')
+  if r then
+    local entries = r[1][2]
+    redis.call('HINCRBY', meta, 'ready', -#entries)
+    for _, entry in ipairs(entries) do deliver(entry[1], payloadOf(entry), 1) end
+  end
+end
+if taken == 0 then
   redis.call('DEL', itemBell) -- tokens of items taken already: a waiter would wake for nothing
   return {'empty'}
 end
-local entry = r[1][2][1]
-redis.call('HINCRBY', meta, 'ready', -1)
-return deliver(entry[1], payloadOf(entry), 1)
+if mode == 'get' then
+  finish(meta, taken)
+  for _ = 1, math.min(taken, 64) do redis.call('LPUSH', spaceBell, '1') end
+  redis.call('LTRIM', spaceBell, 0, 1023)
+else
+  redis.call('HINCRBY', meta, 'leased', taken)
+end
+redis.call('RPUSH', memo, unpack(memoised))
+redis.call('PEXPIRE', memo, ttl)
+table.insert(out, 1, 'ok')
+return out
 `;
 
-/** KEYS meta stream spaceBell memo; ARGV consumer id deliveries memoTtl → {"ok"} | {"settled"} | {"gone"} */
+/**
+ * KEYS meta stream spaceBell memo; ARGV consumer memoTtl, then pairs id deliveries → {"ok", flags}
+ * (flags: one "1" per item acked, "0" per item this consumer no longer held) | {"gone"}.
+ */
 export const ACK = `${HELPERS}
-if redis.call('GET', KEYS[4]) then return {'ok'} end
-if redis.call('EXISTS', KEYS[1]) == 0 then return {'gone'} end
-if not owned(KEYS[2], ARGV[2], ARGV[1], ARGV[3]) then return {'settled'} end
-redis.call('XACK', KEYS[2], 'g', ARGV[2])
-redis.call('XDEL', KEYS[2], ARGV[2])
-redis.call('HINCRBY', KEYS[1], 'leased', -1)
-finish(KEYS[1])
-trimmedPush(KEYS[3])
-redis.call('SET', KEYS[4], 'ok', 'PX', ARGV[4])
-return {'ok'}
+local meta, stream, spaceBell, memo = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
+local before = redis.call('GET', memo)
+if before then return {'ok', before} end
+if redis.call('EXISTS', meta) == 0 then return {'gone'} end
+local flags, acked = {}, 0
+for i = 3, #ARGV, 2 do
+  if owned(stream, ARGV[i], ARGV[1], ARGV[i + 1]) then
+    redis.call('XACK', stream, 'g', ARGV[i])
+    redis.call('XDEL', stream, ARGV[i])
+    acked = acked + 1
+    flags[#flags + 1] = '1'
+  else
+    flags[#flags + 1] = '0'
+  end
+end
+if acked > 0 then
+  redis.call('HINCRBY', meta, 'leased', -acked)
+  finish(meta, acked)
+  for _ = 1, math.min(acked, 64) do redis.call('LPUSH', spaceBell, '1') end
+  redis.call('LTRIM', spaceBell, 0, 1023)
+end
+local result = table.concat(flags)
+redis.call('SET', memo, result, 'PX', ARGV[2])
+return {'ok', result}
 `;
 
 /**
