@@ -28,7 +28,7 @@ export class Coalescer<I, R> {
       const batch = this.#waiting.splice(0, this.#max);
       try {
         const results = await this.#send(batch.map((call) => call.input));
-        batch.forEach((call, i) => call.resolve(results[i]!));
+        for (const [i, call] of batch.entries()) call.resolve(results[i]!);
       } catch (error) {
         for (const call of batch) call.reject(error);
       }

@@ -530,7 +530,3 @@ function asBytes(value: unknown): Uint8Array {
   if (value instanceof Uint8Array) return value;
   return Buffer.from(String(value));
 }
-
-function limits(options: WaitOptions, deadline: Deadline): WaitOptions {
-  return { signal: options.signal, timeout: deadline.remaining() };
-}
