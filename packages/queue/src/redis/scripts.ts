@@ -14,6 +14,17 @@ local function payloadOf(entry)
   for i = 1, #f, 2 do if f[i] == 'v' then return f[i + 1] end end
   return ''
 end
+local TOKENS = {}
+for i = 1, 64 do TOKENS[i] = '1' end
+-- Puts n wake-up tokens (64 at most: a token per waiter to wake) on a bell, which keeps 1024 at most.
+local function ring(list, n)
+  redis.call('LPUSH', list, unpack(TOKENS, 1, math.min(n, 64)))
+  redis.call('LTRIM', list, 0, 1023)
+end
+-- Rings the bell of producers waiting for room; only a queue with a maxsize has any.
+local function roomFreed(meta, spaceBell, n)
+  if n > 0 and tonumber(redis.call('HGET', meta, 'maxsize')) > 0 then ring(spaceBell, n) end
+end
 local function trimmedPush(list)
   redis.call('LPUSH', list, '1')
   redis.call('LTRIM', list, 0, 1023)
@@ -69,7 +80,7 @@ return {'ok'}
  * payload and the index in KEYS of its idempotency key (0: none) → {"ok", n} (the first n items are in,
  * or were in already under their idempotency key; the rest found the queue full) | {"gone"}.
  */
-export const PUT = `
+export const PUT = `${HELPERS}
 local meta, stream, itemBell, spaceBell, memo = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5]
 local before = redis.call('GET', memo)
 if before then return {'ok', tonumber(before)} end
@@ -92,8 +103,7 @@ end
 if added > 0 then
   redis.call('HINCRBY', meta, 'ready', added)
   redis.call('HINCRBY', meta, 'put', added)
-  for _ = 1, math.min(added, 64) do redis.call('LPUSH', itemBell, '1') end -- a token per waiter to wake
-  redis.call('LTRIM', itemBell, 0, 1023)
+  ring(itemBell, added)
 end
 if done * 2 < #ARGV - 2 then redis.call('DEL', spaceBell) end -- full: tokens of room taken already
 redis.call('SET', memo, done, 'PX', ARGV[1])
@@ -190,11 +200,10 @@ if taken == 0 then
 end
 if mode == 'get' then
   finish(meta, taken)
-  for _ = 1, math.min(taken, 64) do redis.call('LPUSH', spaceBell, '1') end
-  redis.call('LTRIM', spaceBell, 0, 1023)
 else
   redis.call('HINCRBY', meta, 'leased', taken)
 end
+roomFreed(meta, spaceBell, taken)
 redis.call('RPUSH', memo, unpack(memoised))
 redis.call('PEXPIRE', memo, ttl)
 table.insert(out, 1, 'ok')
@@ -223,9 +232,7 @@ for i = 3, #ARGV, 2 do
 end
 if acked > 0 then
   redis.call('HINCRBY', meta, 'leased', -acked)
-  finish(meta, acked)
-  for _ = 1, math.min(acked, 64) do redis.call('LPUSH', spaceBell, '1') end
-  redis.call('LTRIM', spaceBell, 0, 1023)
+  finish(meta, acked) -- an acked item was not counted as ready: no room freed
 end
 local result = table.concat(flags)
 redis.call('SET', memo, result, 'PX', ARGV[2])
