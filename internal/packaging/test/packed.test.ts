@@ -12,6 +12,10 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
 const root = fileURLToPath(new URL("../../..", import.meta.url));
 const PACKAGES = ["core", "pipe", "fifo", "socket", "signal", "shm", "queue"];
+/** What the smoke programs print: one line per package, then the Redis entry without its optional peer. */
+const SMOKE_OUTPUT = [...PACKAGES.map((name) => `ok ${name}`), "ok queue/redis without @redis/client"].join(
+  "\n",
+);
 let workDir = "";
 let project = "";
 let tarballs: string[] = [];
@@ -75,7 +79,7 @@ describe("the packed packages", () => {
   });
 
   it("every package works when required (CommonJS) and when imported (ES module)", () => {
-    const expected = PACKAGES.map((name) => `ok ${name}`).join("\n");
+    const expected = SMOKE_OUTPUT;
     expect(run("smoke.cjs")).toBe(expected);
     expect(run("smoke.mjs")).toBe(expected);
   });
@@ -123,7 +127,7 @@ describe("the packed packages", () => {
     pnpm(["add", ...tarballs], consumer);
     for (const file of ["smoke.cjs", "echo-child.cjs", "queue-child.cjs"])
       writeFileSync(join(consumer, file), SCRIPTS[file]!);
-    expect(run("smoke.cjs", [], consumer)).toBe(PACKAGES.map((name) => `ok ${name}`).join("\n"));
+    expect(run("smoke.cjs", [], consumer)).toBe(SMOKE_OUTPUT);
   }, 120_000);
 });
 
@@ -195,6 +199,12 @@ const { join } = require("node:path");
   if (jobs.qsize() !== 3 || jobs.getNowait() !== 0 || producer.exitCode !== 0) throw new Error("queue");
   await jobs.close();
   console.log("ok queue");
+
+  // The Redis entry loads without its optional peer, and says what to install when it is used.
+  const redisQueue = load("@ipc/queue/redis");
+  const missing = await redisQueue.openRedisQueue("q", { url: "redis://127.0.0.1:1" }).catch((error) => error);
+  if (missing?.code !== "ERR_IPC_UNSUPPORTED" || !missing.message.includes("@redis/client")) throw new Error("queue/redis: " + missing);
+  console.log("ok queue/redis without @redis/client");
 })().catch((error) => {
   console.error(error);
   process.exit(1);
@@ -207,7 +217,7 @@ const SCRIPTS: Record<string, string> = {
 const require = createRequire(import.meta.url);
 const __dirname = import.meta.dirname;
 const modules = {};
-for (const name of ["@ipc/core", "@ipc/pipe", "@ipc/fifo", "@ipc/socket", "@ipc/signal", "@ipc/shm", "@ipc/queue"]) modules[name] = await import(name);
+for (const name of ["@ipc/core", "@ipc/pipe", "@ipc/fifo", "@ipc/socket", "@ipc/signal", "@ipc/shm", "@ipc/queue", "@ipc/queue/redis"]) modules[name] = await import(name);
 const load = (name) => modules[name];
 ${SMOKE_BODY}`,
   "queue-child.cjs": `// A Process target: puts 0..n-1 on the queue its parent handed it.
