@@ -6,7 +6,9 @@ export const KIB = 1024;
 export const MIB = 1024 * KIB;
 
 type Test<L extends LocalEnd> = (pair: ConformancePair<L>) => Promise<void>;
-type Register<L extends LocalEnd> = (name: string, test: Test<L>, options?: Partial<PairOptions>) => void;
+/** How a check opens its pair; `testTimeout` (ms) for a check whose length depends on the kernel's buffers. */
+type CheckOptions = Partial<PairOptions> & { testTimeout?: number };
+type Register<L extends LocalEnd> = (name: string, test: Test<L>, options?: CheckOptions) => void;
 
 /**
  * What every group of checks gets: the subject, and one way to declare a check per flow. A check is only
@@ -35,17 +37,21 @@ export function suiteContext(subject: ConformanceSubject): SuiteContext {
   const { duplex, flows = ["local-to-remote", "remote-to-local"] } = subject.capabilities;
   const register =
     <L extends LocalEnd>(wanted: Flow): Register<L> =>
-    (name, test, options = {}) => {
+    (name, test, { testTimeout, ...options } = {}) => {
       if (wanted === "both" ? !duplex : !duplex && !flows.includes(wanted)) return;
-      it(name, async () => {
-        const flow = duplex ? "both" : wanted;
-        const pair = await subject.open({ localCodec: "json", remoteCodec: "json", ...options, flow });
-        try {
-          await test(pair as ConformancePair<L>);
-        } finally {
-          await pair.dispose();
-        }
-      });
+      it(
+        name,
+        async () => {
+          const flow = duplex ? "both" : wanted;
+          const pair = await subject.open({ localCodec: "json", remoteCodec: "json", ...options, flow });
+          try {
+            await test(pair as ConformancePair<L>);
+          } finally {
+            await pair.dispose();
+          }
+        },
+        testTimeout,
+      );
     };
   return {
     subject,

@@ -52,7 +52,9 @@ export function backpressureChecks({ sends, outbound }: SuiteContext): void {
         }
         expect((await remote.take(accepted)).values).toHaveLength(accepted);
       },
-      { localCodec: "bytes", remoteCodec: "bytes" },
+      // Over TCP loopback the kernel's autotuned buffers take about a million empty frames before the
+      // sender must wait: about 15 s of sends on a 2-vCPU machine (measured), hence the longer limit.
+      { localCodec: "bytes", remoteCodec: "bytes", testTimeout: 120_000 },
     );
 
     outbound(
