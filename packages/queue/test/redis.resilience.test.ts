@@ -2,6 +2,7 @@ import { IpcError } from "@ipc/core";
 import {
   createRedisJoinableQueue,
   createRedisQueue,
+  openRedisJoinableQueue,
   openRedisQueue,
   type RedisQueue,
   unlinkRedisQueue,
@@ -231,6 +232,112 @@ if (findRedisServer() === undefined) {
       } finally {
         await queue.close();
         await unlinkRedisQueue(name, { url: server.url });
+      }
+    });
+
+    it("a name unlinked and made again is a new queue: old ends fail, old idempotency keys do not apply", async () => {
+      const name = uniqueQueueName();
+      const first = await createRedisQueue<string>(name, { url: server.url });
+      await first.put("x", { idempotencyKey: "k" });
+      expect(await unlinkRedisQueue(name, { url: server.url })).toBe(true);
+      const second = await createRedisQueue<string>(name, { url: server.url });
+      try {
+        await second.put("y", { idempotencyKey: "k" });
+        expect(await second.qsize()).toBe(1);
+        expect(await codeOf(() => first.put("z"))).toBe("ERR_IPC_QUEUE_NOT_FOUND");
+        expect(await codeOf(() => first.getNowait())).toBe("ERR_IPC_QUEUE_NOT_FOUND");
+        expect(await codeOf(() => first.takeDeadLetters())).toBe("ERR_IPC_QUEUE_NOT_FOUND");
+        expect(await second.get()).toBe("y");
+      } finally {
+        await first.close();
+        await second.close();
+        await unlinkRedisQueue(name, { url: server.url });
+      }
+    });
+
+    it("a stopped server: a put's own timeout holds behind a stuck put, and requests without one fail after the end's timeout", async () => {
+      const name = uniqueQueueName();
+      const queue = await createRedisQueue<number>(name, {
+        url: server.url,
+        timeout: 500,
+        leaseTimeout: 1000,
+      });
+      try {
+        process.kill(server.pid, "SIGSTOP");
+        const stuck = queue.put(1); // no timeout: waits for the server
+        await new Promise((resolve) => setTimeout(resolve, 50));
+        let started = performance.now();
+        expect(await codeOf(() => queue.put(2, { timeout: 300 }))).toBe("ERR_IPC_TIMEOUT");
+        expect(performance.now() - started).toBeLessThan(1500);
+        started = performance.now();
+        expect(await codeOf(() => queue.qsize())).toBe("ERR_IPC_QUEUE_UNAVAILABLE");
+        expect(performance.now() - started).toBeLessThan(1500);
+        // A take's reply may carry an item: a sent one is waited for 5 s (REPLY_GRACE_MS) more. This one
+        // reaches the server when it wakes: as a lease it is not lost, it comes back after leaseTimeout.
+        started = performance.now();
+        expect(await codeOf(() => queue.leaseNowait())).toBe("ERR_IPC_QUEUE_UNAVAILABLE");
+        expect(performance.now() - started).toBeLessThan(500 + 5000 + 1500);
+        process.kill(server.pid, "SIGCONT");
+        await stuck;
+        const lease = await queue.lease({ timeout: 5000 });
+        expect(lease.value).toBe(1);
+        await lease.ack();
+        expect(await queue.qsize()).toBe(0); // put 2 was never applied
+      } finally {
+        process.kill(server.pid, "SIGCONT");
+        await queue.close();
+        await unlinkRedisQueue(name, { url: server.url });
+      }
+    });
+
+    it("an end that closes leaves no consumer behind in the group", async () => {
+      const name = uniqueQueueName();
+      const queue = await createRedisQueue<number>(name, { url: server.url });
+      const admin = createClient({ url: server.url });
+      admin.on("error", () => {});
+      await admin.connect();
+      try {
+        for (let i = 0; i < 5; i++) {
+          const end = await openRedisQueue<number>(name, { url: server.url });
+          await queue.put(i);
+          await (await end.lease()).ack();
+          await end.close();
+        }
+        const pointer = String(await admin.sendCommand(["GET", `ipcq:{${name}}`]));
+        const consumers = (await admin.sendCommand([
+          "XINFO",
+          "CONSUMERS",
+          `ipcq:{${name}}:${pointer}:s`,
+          "g",
+        ])) as unknown[];
+        expect(consumers).toHaveLength(0);
+      } finally {
+        admin.destroy();
+        await queue.close();
+        await unlinkRedisQueue(name, { url: server.url });
+      }
+    });
+
+    it("bad arguments fail with ERR_IPC_INVALID_ARGUMENT before anything is sent", async () => {
+      const url = server.url;
+      const bad: [string, () => Promise<unknown>][] = [
+        ["timeout -1", () => createRedisQueue(uniqueQueueName(), { url, timeout: -1 })],
+        ["timeout text", () => openRedisQueue("q", { url, timeout: "abc" as unknown as number })],
+        ["codec as text", () => openRedisQueue("q", { url, codec: "json" as never })],
+        ["http URL", () => openRedisQueue("q", { url: "http://127.0.0.1:6379" })],
+        ["no URL nor client", () => openRedisQueue("q", {})],
+        ["no options", () => (createRedisQueue as (name: string) => Promise<unknown>)(uniqueQueueName())],
+        ["a client that is not one", () => openRedisQueue("q", { client: {} as never })],
+      ];
+      for (const [what, run] of bad)
+        expect([what, await codeOf(run)]).toEqual([what, "ERR_IPC_INVALID_ARGUMENT"]);
+      const name = uniqueQueueName();
+      const plain = await createRedisQueue(name, { url });
+      try {
+        expect(await codeOf(() => openRedisJoinableQueue(name, { url }))).toBe("ERR_IPC_INVALID_ARGUMENT");
+      } finally {
+        await plain.close();
+        await unlinkRedisQueue(name, { url });
       }
     });
 

@@ -10,6 +10,8 @@ export {
   createRedisQueue,
   DEFAULT_LEASE_TIMEOUT_MS,
   DEFAULT_MAX_ITEM_BYTES,
+  DEFAULT_REDIS_TIMEOUT_MS,
+  openRedisJoinableQueue,
   openRedisQueue,
   unlinkRedisQueue,
 } from "./open-redis-queue.js";

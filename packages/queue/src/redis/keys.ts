@@ -1,8 +1,16 @@
 // A Redis queue's keys. Every key of one queue shares the hash tag `{name}`, so a script that touches
 // several of them runs on one Redis Cluster node.
+//
+// A queue is one *incarnation* of its name: `ipcq:{name}` holds the incarnation's id (random, made by
+// the create), and every other key carries it. An end keeps the incarnation it opened, so after the name
+// is unlinked (or lost in a restart) and made again, an old end finds its own keys gone
+// (`ERR_IPC_QUEUE_NOT_FOUND`) instead of working on the new queue, and the new queue starts without the
+// old one's idempotency keys and memos (they expire on their own).
 
-/** The keys of the queue named `name`. */
+/** The keys of one incarnation of a queue. */
 export interface QueueKeys {
+  /** The name's pointer: a string holding the current incarnation's id. */
+  readonly pointer: string;
   /** The stream of items (consumer group "g"); an item leased is pending in the group. */
   readonly stream: string;
   /** A hash: the queue's settings and counters (ready, leased, dead, put, finished). */
@@ -21,12 +29,24 @@ export interface QueueKeys {
 }
 
 const NAME = /^[A-Za-z0-9._:-]{1,200}$/;
+const INCARNATION = /^[0-9a-f]{16,64}$/;
 
-/** The keys of a queue; `name` is checked (letters, digits, `._:-`, at most 200). */
-export function queueKeys(name: string): QueueKeys | undefined {
-  if (typeof name !== "string" || !NAME.test(name)) return undefined;
-  const base = `ipcq:{${name}}:`;
+/** True for a valid queue name: 1 to 200 letters, digits, `.`, `_`, `:` or `-`. */
+export function validQueueName(name: unknown): name is string {
+  return typeof name === "string" && NAME.test(name);
+}
+
+/** The pointer key of the name. */
+export function pointerKey(name: string): string {
+  return `ipcq:{${name}}`;
+}
+
+/** The keys of incarnation `incarnation` of the queue `name` (both checked by the caller). */
+export function queueKeys(name: string, incarnation: string): QueueKeys {
+  if (!INCARNATION.test(incarnation)) throw new Error(`not an incarnation id: ${incarnation}`);
+  const base = `ipcq:{${name}}:${incarnation}:`;
   return {
+    pointer: pointerKey(name),
     stream: `${base}s`,
     meta: `${base}m`,
     returned: `${base}r`,

@@ -17,7 +17,7 @@ export interface RedisClient {
   sendCommand(args: (string | Buffer)[], options?: { abortSignal?: AbortSignal }): Promise<unknown>;
 }
 
-/** Where the queue's Redis is: a URL (`redis://host:6379`, `redis+unix:///path/to.sock`), or a client you made. */
+/** Where the queue's Redis is: a URL (`redis://host:6379`, `rediss://host:6380`, `unix:///path/redis.sock`), or a client you made. */
 export type RedisTarget = { url: string } | { client: RedisClient };
 
 // Errors that mean "the connection went away": the request may or may not have reached the server.
@@ -133,13 +133,19 @@ export class RedisLink {
     return this.#closed;
   }
 
-  /** Runs a script (loading it when the server does not have it), retrying over lost connections. */
+  /**
+   * Runs a script (loading it when the server does not have it), retrying over lost connections, within
+   * `options.timeout`; `carriesItems`: its reply may hold items taken from the queue, so a reply already
+   * on its way is waited for up to REPLY_GRACE_MS past the timeout.
+   */
   async script(
     source: string,
     keys: readonly string[],
     args: readonly (string | Uint8Array)[],
     options: WaitOptions = {},
+    carriesItems = false,
   ): Promise<unknown> {
+    const grace = carriesItems ? REPLY_GRACE_MS : 0;
     const sha = this.#sha(source);
     const deadline = new Deadline(options.timeout);
     for (;;) {
@@ -148,10 +154,15 @@ export class RedisLink {
         return await this.#bounded(
           ["EVALSHA", sha, String(keys.length), ...keys, ...args.map(asArgument)],
           deadline,
+          grace,
         );
       } catch (error) {
         if (isServerReply(error) && String((error as Error).message).startsWith("NOSCRIPT")) {
-          await this.#retrying(() => this.#bounded(["SCRIPT", "LOAD", source], deadline), deadline, options);
+          await this.#retrying(
+            () => this.#bounded(["SCRIPT", "LOAD", source], deadline, 0),
+            deadline,
+            options,
+          );
           continue;
         }
         await this.#afterFailure(error, deadline, options);
@@ -162,7 +173,7 @@ export class RedisLink {
   /** Sends one plain command, retrying over lost connections within `options.timeout`. */
   async command(args: readonly string[], options: WaitOptions = {}): Promise<unknown> {
     const deadline = new Deadline(options.timeout);
-    return this.#retrying(() => this.#bounded([...args], deadline), deadline, options);
+    return this.#retrying(() => this.#bounded([...args], deadline, 0), deadline, options);
   }
 
   /** Waits (a slice at most) for a token on `bell`; true when one came. */
@@ -194,18 +205,18 @@ export class RedisLink {
 
   /**
    * Sends a command bounded by the deadline: a command still waiting to be written (the connection is
-   * down) is dropped at the deadline and never runs. One written already is waited for up to
-   * REPLY_GRACE_MS more (a reply on a live connection comes; a dead connection rejects it at once), so
-   * that a get whose item was taken is not given up; only a server that stops answering outlasts that.
+   * down) is dropped at the deadline and never runs. One written already is waited for `grace` ms more
+   * (a reply on a live connection comes; a dead connection rejects it at once), so that a get whose item
+   * was taken is not given up; only a server that stops answering outlasts that.
    */
-  async #bounded(args: (string | Buffer)[], deadline: Deadline): Promise<unknown> {
+  async #bounded(args: (string | Buffer)[], deadline: Deadline, grace: number): Promise<unknown> {
     const left = deadline.remaining();
     if (left === undefined) return this.#commands.sendCommand(args);
     const sent = this.#commands.sendCommand(args, {
       abortSignal: AbortSignal.timeout(Math.max(1, Math.ceil(left))),
     });
     sent.catch(() => {}); // after the race below it may reject unobserved
-    const outcome = await raceTimeout(sent, left + REPLY_GRACE_MS, GAVE_UP);
+    const outcome = await raceTimeout(sent, left + grace, GAVE_UP);
     if (outcome === GAVE_UP) throw new GaveUpError();
     return outcome;
   }

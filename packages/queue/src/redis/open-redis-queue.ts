@@ -1,8 +1,8 @@
 import { randomBytes } from "node:crypto";
-import { type Codec, IpcError, IpcErrorCode, json, type WaitOptions } from "@ipc/core";
+import { type Codec, IpcError, IpcErrorCode, json } from "@ipc/core";
 import { QueueErrorCode } from "../errors.js";
 import { DEFAULT_MAX_DELIVERIES } from "../layout.js";
-import { type QueueKeys, queueKeys } from "./keys.js";
+import { pointerKey, type QueueKeys, queueKeys, validQueueName } from "./keys.js";
 import { type RedisClient, RedisLink, type RedisTarget } from "./link.js";
 import {
   DEFAULT_IDEMPOTENCY_WINDOW_MS,
@@ -12,6 +12,9 @@ import {
   type RedisQueueSettings,
 } from "./redis-queue.js";
 import { CREATE, SETTINGS, UNLINK } from "./scripts.js";
+
+/** Milliseconds the connection, and every request without a timeout of its own, may take. */
+export const DEFAULT_REDIS_TIMEOUT_MS = 10_000;
 
 /** The layout version stored with a queue; an end refuses a queue of another version. */
 const LAYOUT_VERSION = "1";
@@ -24,7 +27,7 @@ const MAX_ITEM_BYTES_LIMIT = 512 * 1024 * 1024;
 
 /** Options shared by every function that reaches a Redis queue. */
 export interface OpenRedisQueueOptions<T> {
-  /** The server, as a URL (`redis://host:6379`, `redis+unix:///path/redis.sock`, `rediss://…`). */
+  /** The server, as a URL: `redis://host:6379`, `rediss://host:6380` (TLS), `unix:///path/redis.sock`. */
   url?: string | undefined;
   /** Or a node-redis client you made (connected here if it is not; never closed by the queue). */
   client?: RedisClient | undefined;
@@ -32,7 +35,10 @@ export interface OpenRedisQueueOptions<T> {
   codec?: Codec<T> | undefined;
   /** Milliseconds a put's idempotency key is remembered. @default 24 hours */
   idempotencyWindow?: number | undefined;
-  /** Bounds the connection and the reading of the queue's settings. @default 10 000 */
+  /**
+   * Milliseconds the connection may take (a refused connection is retried until then), and every request
+   * that has no timeout of its own (nowait forms, counts, acks): then `ERR_IPC_QUEUE_UNAVAILABLE`. @default 10 000
+   */
   timeout?: number | undefined;
 }
 
@@ -55,7 +61,7 @@ export interface CreateRedisQueueOptions<T> extends OpenRedisQueueOptions<T> {
  */
 export function createRedisQueue<T = unknown>(
   name: string,
-  options: CreateRedisQueueOptions<T>,
+  options: CreateRedisQueueOptions<T> = {},
 ): Promise<RedisQueue<T>> {
   return create(name, options, false) as Promise<RedisQueue<T>>;
 }
@@ -63,7 +69,7 @@ export function createRedisQueue<T = unknown>(
 /** Creates a queue with `taskDone()` and `join()` (Python's `JoinableQueue`) on a Redis server. */
 export function createRedisJoinableQueue<T = unknown>(
   name: string,
-  options: CreateRedisQueueOptions<T>,
+  options: CreateRedisQueueOptions<T> = {},
 ): Promise<RedisJoinableQueue<T>> {
   return create(name, options, true) as Promise<RedisJoinableQueue<T>>;
 }
@@ -74,33 +80,62 @@ export function createRedisJoinableQueue<T = unknown>(
  */
 export async function openRedisQueue<T = unknown>(
   name: string,
-  options: OpenRedisQueueOptions<T>,
+  options: OpenRedisQueueOptions<T> = {},
 ): Promise<RedisQueue<T> | RedisJoinableQueue<T>> {
-  const keys = checkName(name);
+  checkName(name);
   const codec = codecOf(options);
-  const link = await RedisLink.open(targetOf(options), options.timeout ?? 10_000);
+  const timeout = timeoutOf(options);
+  const window = windowOf(options);
+  const link = await RedisLink.open(targetOf(options), timeout);
   try {
+    const incarnation = await link.command(["GET", pointerKey(name)], { timeout });
+    if (incarnation === null || incarnation === undefined) throw notFound(name);
+    const keys = queueKeys(name, String(incarnation));
     const settings = parseSettings(
       name,
-      (await link.script(SETTINGS, [keys.meta], [], waitOf(options))) as unknown[],
+      (await link.script(SETTINGS, [keys.meta], [], { timeout })) as unknown[],
       codec,
     );
-    return endOf(name, keys, link, codec, settings, options);
+    return endOf(name, keys, link, codec, settings, window, timeout);
   } catch (error) {
     await link.close();
     throw error;
   }
 }
 
-/** Removes the Redis queue `name` and its items; true when there was one. Ends still open fail with `ERR_IPC_QUEUE_NOT_FOUND`. */
+/**
+ * Opens the Redis queue `name`, which must be joinable.
+ * @throws `ERR_IPC_INVALID_ARGUMENT` also when the queue is not joinable
+ */
+export async function openRedisJoinableQueue<T = unknown>(
+  name: string,
+  options: OpenRedisQueueOptions<T> = {},
+): Promise<RedisJoinableQueue<T>> {
+  const queue = await openRedisQueue<T>(name, options);
+  if (queue instanceof RedisJoinableQueue) return queue;
+  await queue.close();
+  throw new IpcError(
+    IpcErrorCode.INVALID_ARGUMENT,
+    `the Redis queue "${name}" is not joinable (made by createRedisQueue): open it with openRedisQueue`,
+  );
+}
+
+/**
+ * Removes the Redis queue `name` and its items; true when there was one. Ends still open fail with
+ * `ERR_IPC_QUEUE_NOT_FOUND`, also after a new queue is made under the name.
+ */
 export async function unlinkRedisQueue(
   name: string,
-  options: Pick<OpenRedisQueueOptions<unknown>, "url" | "client" | "timeout">,
+  options: Pick<OpenRedisQueueOptions<unknown>, "url" | "client" | "timeout"> = {},
 ): Promise<boolean> {
-  const keys = checkName(name);
-  const link = await RedisLink.open(targetOf(options), options.timeout ?? 10_000);
+  checkName(name);
+  const timeout = timeoutOf(options);
+  const link = await RedisLink.open(targetOf(options), timeout);
   try {
-    return Number(await link.script(UNLINK, bareKeys(keys), [], waitOf(options))) === 1;
+    const incarnation = await link.command(["GET", pointerKey(name)], { timeout });
+    if (incarnation === null || incarnation === undefined) return false;
+    const keys = queueKeys(name, String(incarnation));
+    return Number(await link.script(UNLINK, allKeys(keys), [String(incarnation)], { timeout })) === 1;
   } finally {
     await link.close();
   }
@@ -111,8 +146,12 @@ async function create<T>(
   options: CreateRedisQueueOptions<T>,
   joinable: boolean,
 ): Promise<RedisQueue<T>> {
-  const keys = checkName(name);
+  checkName(name);
   const codec = codecOf(options);
+  const timeout = timeoutOf(options);
+  const window = windowOf(options);
+  const incarnation = randomBytes(12).toString("hex");
+  const keys = queueKeys(name, incarnation);
   const settings: RedisQueueSettings = {
     maxsize: integerIn(options.maxsize ?? 0, 0, 2 ** 31 - 1, "maxsize"),
     maxDeliveries: integerIn(options.maxDeliveries ?? DEFAULT_MAX_DELIVERIES, 1, 1_000_000, "maxDeliveries"),
@@ -130,9 +169,10 @@ async function create<T>(
     ),
     joinable,
   };
-  const link = await RedisLink.open(targetOf(options), options.timeout ?? 10_000);
+  const link = await RedisLink.open(targetOf(options), timeout);
   try {
     const values = [
+      incarnation,
       LAYOUT_VERSION,
       String(settings.maxsize),
       String(settings.maxDeliveries),
@@ -140,16 +180,15 @@ async function create<T>(
       joinable ? "1" : "0",
       codec.name,
       String(settings.maxItemBytes),
-      randomBytes(12).toString("hex"),
     ];
-    const reply = (await link.script(CREATE, bareKeys(keys), values, waitOf(options))) as unknown[];
+    const reply = (await link.script(CREATE, allKeys(keys), values, { timeout })) as unknown[];
     if (String(reply[0]) === "exists") {
       throw new IpcError(
         QueueErrorCode.EXISTS,
         `a Redis queue named "${name}" exists already: open it with openRedisQueue, or remove it with unlinkRedisQueue`,
       );
     }
-    return endOf(name, keys, link, codec, settings, options);
+    return endOf(name, keys, link, codec, settings, window, timeout);
   } catch (error) {
     await link.close();
     throw error;
@@ -162,21 +201,10 @@ function endOf<T>(
   link: RedisLink,
   codec: Codec<T>,
   settings: RedisQueueSettings,
-  options: OpenRedisQueueOptions<T>,
+  idempotencyWindow: number,
+  requestTimeout: number,
 ): RedisQueue<T> {
-  const parts: RedisQueueParts<T> = {
-    name,
-    keys,
-    link,
-    codec,
-    settings,
-    idempotencyWindow: integerIn(
-      options.idempotencyWindow ?? DEFAULT_IDEMPOTENCY_WINDOW_MS,
-      1,
-      2 ** 47,
-      "idempotencyWindow",
-    ),
-  };
+  const parts: RedisQueueParts<T> = { name, keys, link, codec, settings, idempotencyWindow, requestTimeout };
   return settings.joinable ? new RedisJoinableQueue<T>(parts) : new RedisQueue<T>(parts);
 }
 
@@ -184,12 +212,7 @@ function parseSettings<T>(name: string, values: unknown[], codec: Codec<T>): Red
   const [version, maxsize, maxDeliveries, leaseTimeout, joinable, codecName, maxItemBytes] = values.map(
     (value) => (value === null || value === undefined ? undefined : String(value)),
   );
-  if (version === undefined) {
-    throw new IpcError(
-      QueueErrorCode.NOT_FOUND,
-      `there is no Redis queue named "${name}" on this server: create it with createRedisQueue (a server restarted without persistence forgets its queues)`,
-    );
-  }
+  if (version === undefined) throw notFound(name);
   if (version !== LAYOUT_VERSION) {
     throw new IpcError(
       IpcErrorCode.PROTOCOL,
@@ -211,41 +234,89 @@ function parseSettings<T>(name: string, values: unknown[], codec: Codec<T>): Red
   };
 }
 
-function checkName(name: string): QueueKeys {
-  const keys = queueKeys(name);
-  if (keys === undefined) {
+function notFound(name: string): IpcError {
+  return new IpcError(
+    QueueErrorCode.NOT_FOUND,
+    `there is no Redis queue named "${name}" on this server: create it with createRedisQueue (a server restarted without persistence forgets its queues)`,
+  );
+}
+
+function checkName(name: unknown): void {
+  if (!validQueueName(name)) {
     throw new IpcError(
       IpcErrorCode.INVALID_ARGUMENT,
       `a Redis queue name is 1 to 200 letters, digits, ".", "_", ":" or "-"; got ${JSON.stringify(String(name)).slice(0, 80)}`,
     );
   }
-  return keys;
 }
 
-function bareKeys(keys: QueueKeys): string[] {
-  return [keys.meta, keys.stream, keys.returned, keys.dead, keys.itemBell, keys.spaceBell];
+function allKeys(keys: QueueKeys): string[] {
+  return [keys.pointer, keys.meta, keys.stream, keys.returned, keys.dead, keys.itemBell, keys.spaceBell];
 }
+
+const URL_FORMS = /^(redis|rediss|unix):\/\//;
 
 function targetOf(options: OpenRedisQueueOptions<unknown>): RedisTarget {
   const { url, client } = options;
   if ((url === undefined) === (client === undefined)) {
     throw new IpcError(
       IpcErrorCode.INVALID_ARGUMENT,
-      "give a Redis queue either url (a redis:// URL) or client (a node-redis client), not both",
+      "give a Redis queue exactly one of url (redis://host:6379, rediss://…, unix:///path) or client (a node-redis client)",
     );
   }
-  if (client !== undefined) return { client };
-  if (typeof url !== "string")
-    throw new IpcError(IpcErrorCode.INVALID_ARGUMENT, "url must be a string such as redis://127.0.0.1:6379");
+  if (client !== undefined) {
+    if (typeof client !== "object" || client === null || typeof client.sendCommand !== "function") {
+      throw new IpcError(
+        IpcErrorCode.INVALID_ARGUMENT,
+        "client must be a node-redis client (createClient() from @redis/client or redis)",
+      );
+    }
+    return { client };
+  }
+  if (typeof url !== "string" || !URL_FORMS.test(url)) {
+    throw new IpcError(
+      IpcErrorCode.INVALID_ARGUMENT,
+      `url must be redis://host:port, rediss://host:port or unix:///path/to/redis.sock; got ${JSON.stringify(String(url)).slice(0, 80)}`,
+    );
+  }
   return { url };
 }
 
 function codecOf<T>(options: OpenRedisQueueOptions<T>): Codec<T> {
-  return options.codec ?? (json as unknown as Codec<T>);
+  const codec = options.codec ?? (json as unknown as Codec<T>);
+  if (
+    typeof codec !== "object" ||
+    codec === null ||
+    typeof codec.encode !== "function" ||
+    typeof codec.decode !== "function" ||
+    typeof codec.name !== "string"
+  ) {
+    throw new IpcError(
+      IpcErrorCode.INVALID_ARGUMENT,
+      "codec must be a codec object such as json or bytes from @ipc/core",
+    );
+  }
+  return codec;
 }
 
-function waitOf(options: { timeout?: number | undefined }): WaitOptions {
-  return { timeout: options.timeout ?? 10_000 };
+function timeoutOf(options: { timeout?: number | undefined }): number {
+  const timeout = options.timeout ?? DEFAULT_REDIS_TIMEOUT_MS;
+  if (typeof timeout !== "number" || !(timeout > 0) || !Number.isFinite(timeout)) {
+    throw new IpcError(
+      IpcErrorCode.INVALID_ARGUMENT,
+      `timeout must be a positive, finite number of milliseconds, got ${String(timeout)}`,
+    );
+  }
+  return timeout;
+}
+
+function windowOf(options: { idempotencyWindow?: number | undefined }): number {
+  return integerIn(
+    options.idempotencyWindow ?? DEFAULT_IDEMPOTENCY_WINDOW_MS,
+    1,
+    2 ** 47,
+    "idempotencyWindow",
+  );
 }
 
 function integerIn(value: number, min: number, max: number, what: string): number {

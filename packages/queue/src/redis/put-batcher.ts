@@ -1,17 +1,24 @@
 import { IpcError, type WaitOptions } from "@ipc/core";
-import { abortedError, type Deadline, timeoutError } from "@ipc/core/transport";
+import { abortedError, Deadline, timeoutError } from "@ipc/core/transport";
 import { QueueErrorCode } from "../errors.js";
 
-/** One put waiting to be sent. */
-export interface PendingPut {
+/** One put, as its queue end hands it over. */
+export interface PutRequest {
   readonly payload: Uint8Array;
   readonly idempotencyKey: string | undefined;
   /** False for putNowait: it fails at once when the queue is full. */
   readonly wait: boolean;
   readonly options: WaitOptions;
-  readonly deadline: Deadline;
   resolve(): void;
   reject(error: unknown): void;
+}
+
+/** A put waiting to be sent, or in a request. */
+export interface PendingPut extends PutRequest {
+  readonly deadline: Deadline;
+  /** True while a request holding it is out: then only the reply settles it. */
+  inFlight: boolean;
+  release(): void;
 }
 
 /** What the batcher needs from its queue end. */
@@ -28,10 +35,11 @@ const BATCH_ITEMS = 256;
 const BATCH_BYTES = 1024 * 1024;
 
 /**
- * The puts of one queue end, sent in call order: those called while a request is out go together in the
- * next one (one round trip for many items, as the stream channels batch a tick's messages). When the
- * queue is full the first put that did not fit waits for room, and every later one behind it; a
- * `putNowait` then fails at once (`ERR_IPC_QUEUE_FULL`), as it would on the local queue.
+ * The puts of one queue end, sent in call order: those called in one tick, or while a request is out, go
+ * together in the next one (one round trip for many items, as the stream channels batch a tick's
+ * messages). When the queue is full the first put that did not fit waits for room, and every later one
+ * behind it; a `putNowait` then fails at once (`ERR_IPC_QUEUE_FULL`), as it would on the local queue. A put
+ * whose time runs out, or whose signal aborts, while it is not in a request leaves at once, put nothing.
  */
 export class PutBatcher {
   readonly #sink: PutSink;
@@ -43,46 +51,85 @@ export class PutBatcher {
     this.#sink = sink;
   }
 
-  add(put: PendingPut): void {
-    if (!put.wait && this.#waitingForRoom) {
-      put.reject(fullError(this.#sink.maxsize, true));
+  add(request: PutRequest): void {
+    if (!request.wait && this.#waitingForRoom) {
+      request.reject(fullError(this.#sink.maxsize, true));
       return;
     }
-    this.#pending.push(put);
+    const { signal, timeout } = request.options;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const leave = (error: IpcError) => {
+      if (entry.inFlight) return;
+      const index = this.#pending.indexOf(entry);
+      if (index < 0) return;
+      this.#pending.splice(index, 1);
+      entry.release();
+      request.reject(error);
+    };
+    const onAbort = () => leave(abortedError("put", signal!));
+    const entry: PendingPut = {
+      ...request,
+      deadline: new Deadline(timeout),
+      inFlight: false,
+      release() {
+        clearTimeout(timer);
+        signal?.removeEventListener("abort", onAbort);
+      },
+    };
+    signal?.addEventListener("abort", onAbort, { once: true });
+    if (timeout !== undefined && timeout !== Number.POSITIVE_INFINITY) {
+      timer = setTimeout(() => leave(timeoutError("put", timeout)), timeout);
+    }
+    this.#pending.push(entry);
     if (!this.#running) {
       this.#running = true;
       process.nextTick(() => void this.#run()); // after this tick: the puts called in it go together
     }
   }
 
-  /** Fails every put not yet sent (the end is closing). */
-  failAll(error: unknown): void {
-    for (const put of this.#pending.splice(0)) put.reject(error);
+  /** Takes every put not in a request out (none will be sent) and returns what rejects them (see TakeBatcher). */
+  detachAll(): (error: unknown) => void {
+    const detached = this.#pending.filter((pending) => !pending.inFlight);
+    for (const entry of detached) {
+      this.#pending.splice(this.#pending.indexOf(entry), 1);
+      entry.release();
+    }
+    return (error) => {
+      for (const entry of detached) entry.reject(error);
+    };
   }
 
   async #run(): Promise<void> {
     try {
       while (this.#pending.length > 0) {
-        this.#dropExpired();
-        if (this.#pending.length === 0) break;
         const batch = this.#nextBatch();
+        for (const put of batch) put.inFlight = true;
         let done: number;
         try {
           done = await this.#sink.send(batch, limitsOf(batch));
         } catch (error) {
-          this.#pending.splice(0, batch.length);
-          for (const put of batch) put.reject(error);
+          for (const put of batch) this.#settle(put, () => put.reject(error));
           continue;
         }
-        this.#pending.splice(0, done);
-        for (const put of batch.slice(0, done)) put.resolve();
+        for (const put of batch.slice(0, done)) this.#settle(put, () => put.resolve());
+        for (const put of batch.slice(done)) put.inFlight = false;
         if (done === batch.length) {
           this.#waitingForRoom = false;
           continue;
         }
-        // Full: nowait puts at the head fail; the first waiting one waits for room, the rest behind it.
-        while (this.#pending.length > 0 && !this.#pending[0]!.wait) {
-          this.#pending.shift()!.reject(fullError(this.#sink.maxsize, false));
+        // Full: nowait puts and expired ones at the head fail; the first waiting one waits for room, the
+        // rest behind it.
+        while (this.#pending.length > 0) {
+          const head = this.#pending[0]!;
+          const expired = head.options.signal?.aborted
+            ? abortedError("put", head.options.signal)
+            : head.deadline.expired
+              ? timeoutError("put", head.options.timeout!)
+              : !head.wait
+                ? fullError(this.#sink.maxsize, false)
+                : undefined;
+          if (expired === undefined) break;
+          this.#settle(head, () => head.reject(expired));
         }
         const head = this.#pending[0];
         if (head === undefined) continue;
@@ -90,8 +137,7 @@ export class PutBatcher {
         try {
           await this.#sink.waitForRoom(head.options, head.deadline);
         } catch (error) {
-          if (this.#pending[0] === head) this.#pending.shift();
-          head.reject(error);
+          if (this.#pending.includes(head) && !head.inFlight) this.#settle(head, () => head.reject(error));
         }
       }
     } finally {
@@ -100,18 +146,12 @@ export class PutBatcher {
     }
   }
 
-  /** Rejects the puts whose signal aborted or whose time ran out while they waited to be sent. */
-  #dropExpired(): void {
-    for (let i = this.#pending.length - 1; i >= 0; i--) {
-      const put = this.#pending[i]!;
-      if (put.options.signal?.aborted) {
-        this.#pending.splice(i, 1);
-        put.reject(abortedError("put", put.options.signal));
-      } else if (put.deadline.expired) {
-        this.#pending.splice(i, 1);
-        put.reject(timeoutError("put", put.options.timeout!));
-      }
-    }
+  #settle(put: PendingPut, settle: () => void): void {
+    const index = this.#pending.indexOf(put);
+    if (index >= 0) this.#pending.splice(index, 1);
+    put.inFlight = false;
+    put.release();
+    settle();
   }
 
   #nextBatch(): PendingPut[] {
@@ -129,7 +169,7 @@ export class PutBatcher {
 
 /** A request bounded by the batch's latest deadline, so that no put in it is given up early. */
 function limitsOf(batch: readonly PendingPut[]): WaitOptions {
-  let timeout: number | undefined = 0;
+  let timeout = 0;
   for (const put of batch) {
     const left = put.deadline.remaining();
     if (left === undefined) return {};

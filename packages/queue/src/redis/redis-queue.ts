@@ -9,7 +9,7 @@ import { Coalescer } from "./coalescer.js";
 import type { QueueKeys } from "./keys.js";
 import type { RedisLink } from "./link.js";
 import { type PendingPut, PutBatcher } from "./put-batcher.js";
-import { ACK, COUNTS, NACK, PUT, RENEW, TAKE, TAKE_DEAD } from "./scripts.js";
+import { ACK, COUNTS, FORGET_CONSUMER, NACK, PUT, RENEW, TAKE, TAKE_DEAD } from "./scripts.js";
 import { closedError, emptyError, TakeBatcher, type TakeMode, type Taken } from "./take-batcher.js";
 
 /** How long a request's result is kept for a retry after a lost reply, in milliseconds. */
@@ -48,6 +48,8 @@ export interface RedisQueueParts<T> {
   readonly codec: Codec<T>;
   readonly settings: RedisQueueSettings;
   readonly idempotencyWindow: number;
+  /** Milliseconds a request without a timeout of its own may take (nowait forms, counts, acks). */
+  readonly requestTimeout: number;
 }
 
 /**
@@ -165,13 +167,18 @@ export class RedisQueue<T = unknown> implements AsyncIterable<T>, AsyncDisposabl
   async takeDeadLetters(options: { max?: number } = {}): Promise<DeadLetter<T>[]> {
     const max = options.max ?? 1000;
     const { keys, link, codec } = this.#parts;
+    if (!Number.isInteger(max) || max < 1) {
+      throw new IpcError(IpcErrorCode.INVALID_ARGUMENT, `max must be a positive integer, got ${String(max)}`);
+    }
     const reply = (await link.script(
       TAKE_DEAD,
       [keys.meta, keys.dead, keys.spaceBell],
       [String(max)],
+      this.#bounded(),
     )) as unknown[];
+    if (String(reply[0]) !== "ok") this.#checkStatus(String(reply[0]));
     const letters: DeadLetter<T>[] = [];
-    for (let i = 0; i < reply.length; i += 2) {
+    for (let i = 1; i < reply.length; i += 2) {
       letters.push({ value: decodeWith(codec, asBytes(reply[i])), deliveryCount: Number(reply[i + 1]) });
     }
     return letters;
@@ -208,8 +215,9 @@ export class RedisQueue<T = unknown> implements AsyncIterable<T>, AsyncDisposabl
     mode: "get" | "lease",
     options: WaitOptions | undefined,
     wait: boolean,
+    what: string = mode,
   ): Promise<Taken> {
-    return this.#take(mode, options, wait);
+    return this.#take(mode, options, wait, what);
   }
 
   /** @internal */
@@ -258,8 +266,9 @@ export class RedisQueue<T = unknown> implements AsyncIterable<T>, AsyncDisposabl
           "idempotencyKey must be a string of 1 to 512 characters",
         );
       }
-      const deadline = new Deadline(options.timeout);
-      this.#puts.add({ payload, idempotencyKey: key, wait, options, deadline, resolve, reject });
+      // A nowait put is bounded by the end's request timeout (the server may be out of reach).
+      const limited = wait ? options : { ...options, timeout: this.#parts.requestTimeout };
+      this.#puts.add({ payload, idempotencyKey: key, wait, options: limited, resolve, reject });
     });
   }
 
@@ -289,11 +298,11 @@ export class RedisQueue<T = unknown> implements AsyncIterable<T>, AsyncDisposabl
     return Number(reply[1]);
   }
 
-  async #take(mode: TakeMode, options: WaitOptions = {}, wait: boolean): Promise<Taken> {
-    checkWaitOptions(options, mode);
+  async #take(mode: TakeMode, options: WaitOptions = {}, wait: boolean, what: string = mode): Promise<Taken> {
+    checkWaitOptions(options, what);
     if (this.#parts.link.closed) throw closedError();
-    if (wait) return this.#takes.take(mode, options);
-    const [taken] = await this.#sendTake(mode, 1, {});
+    if (wait) return this.#takes.take(mode, options, what);
+    const [taken] = await this.#sendTake(mode, 1, this.#bounded());
     if (taken === undefined) throw emptyError();
     return taken;
   }
@@ -314,6 +323,7 @@ export class RedisQueue<T = unknown> implements AsyncIterable<T>, AsyncDisposabl
       ],
       [this.#consumer, mode, String(MEMO_TTL_MS), String(count)],
       limits,
+      true,
     )) as unknown[];
     const status = String(reply[0]);
     if (status !== "ok") {
@@ -347,6 +357,7 @@ export class RedisQueue<T = unknown> implements AsyncIterable<T>, AsyncDisposabl
       NACK,
       [keys.meta, keys.stream, keys.returned, keys.dead, keys.itemBell, keys.spaceBell, memo],
       [this.#consumer, ticket.id, String(ticket.deliveries), how === "dead" ? "1" : "0", String(MEMO_TTL_MS)],
+      this.#bounded(),
     )) as unknown[];
     const status = String(reply[0]);
     if (status === "ok") return true;
@@ -364,6 +375,7 @@ export class RedisQueue<T = unknown> implements AsyncIterable<T>, AsyncDisposabl
       ACK,
       [keys.meta, keys.stream, keys.spaceBell, keys.memoPrefix + nextRequestId()],
       args,
+      this.#bounded(),
     )) as unknown[];
     const status = String(reply[0]);
     if (status !== "ok") this.#checkStatus(status);
@@ -372,7 +384,12 @@ export class RedisQueue<T = unknown> implements AsyncIterable<T>, AsyncDisposabl
   }
 
   async #counts(): Promise<{ ready: number; leased: number; dead: number; put: number; finished: number }> {
-    const reply = (await this.#parts.link.script(COUNTS, [this.#parts.keys.meta], [])) as unknown[];
+    const reply = (await this.#parts.link.script(
+      COUNTS,
+      [this.#parts.keys.meta],
+      [],
+      this.#bounded(),
+    )) as unknown[];
     if (String(reply[0]) === "gone") this.#checkStatus("gone");
     const [ready, leased, dead, put, finished] = reply.map((value) => Number(String(value)));
     return { ready: ready!, leased: leased!, dead: dead!, put: put!, finished: finished! };
@@ -428,8 +445,8 @@ export class RedisQueue<T = unknown> implements AsyncIterable<T>, AsyncDisposabl
 
   async #close(): Promise<void> {
     clearInterval(this.#renewer);
-    this.#puts.failAll(closedError());
-    this.#takes.failAll(closedError());
+    const rejectPuts = this.#puts.detachAll();
+    const rejectTakes = this.#takes.detachAll();
     const held = [...[...this.#leases].map((lease) => lease.ticket), ...this.heldTickets()];
     this.#leases.clear();
     for (const ticket of held) {
@@ -452,7 +469,22 @@ export class RedisQueue<T = unknown> implements AsyncIterable<T>, AsyncDisposabl
         // Unreachable: the lease expires after leaseTimeout and goes to another consumer.
       }
     }
+    try {
+      // This end's name in the consumer group goes, unless it still holds entries (then they expire).
+      await this.#parts.link.script(FORGET_CONSUMER, [this.#parts.keys.stream], [this.#consumer], {
+        timeout: 2000,
+      });
+    } catch {
+      // Unreachable: the name stays in the group, harmless.
+    }
     await this.#parts.link.close();
+    rejectPuts(closedError());
+    rejectTakes(closedError());
+  }
+
+  /** Limits of a request that has no timeout of its own. */
+  #bounded(): WaitOptions {
+    return { timeout: this.#parts.requestTimeout };
   }
 }
 
@@ -461,11 +493,11 @@ export class RedisJoinableQueue<T = unknown> extends RedisQueue<T> {
   readonly #gotten: RedisTicket[] = [];
 
   override async get(options?: WaitOptions): Promise<T> {
-    return this.#got(await this.take("lease", options, true));
+    return this.#got(await this.take("lease", options, true, "get"));
   }
 
   override async getNowait(): Promise<T> {
-    return this.#got(await this.take("lease", {}, false));
+    return this.#got(await this.take("lease", {}, false, "get"));
   }
 
   /** Marks the oldest item this end got as done. @throws `ERR_IPC_QUEUE_TASK_DONE` */

@@ -57,20 +57,21 @@ export const SETTING_FIELDS = [
 ] as const;
 
 /**
- * KEYS meta stream returned dead itemBell spaceBell; ARGV the SETTING_FIELDS' values, then a token of
- * this create (a retry after a lost reply finds its own queue) → {"ok"} | {"exists"}.
- * Leftovers of a queue of that name unlinked halfway are removed first.
+ * KEYS pointer meta stream returned dead itemBell spaceBell (of the new incarnation); ARGV the incarnation
+ * id, then the SETTING_FIELDS' values → {"ok"} | {"exists"}. A retry after a lost reply finds its own
+ * incarnation in the pointer and answers "ok".
  */
 export const CREATE = `
-if redis.call('EXISTS', KEYS[1]) == 1 then
-  if redis.call('HGET', KEYS[1], 'creator') == ARGV[8] then return {'ok'} end -- a retry of this create
+local current = redis.call('GET', KEYS[1])
+if current then
+  if current == ARGV[1] then return {'ok'} end
   return {'exists'}
 end
-redis.call('DEL', KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6])
-redis.call('HSET', KEYS[1], 'version', ARGV[1], 'maxsize', ARGV[2], 'maxDeliveries', ARGV[3],
-  'leaseTimeout', ARGV[4], 'joinable', ARGV[5], 'codec', ARGV[6], 'maxItemBytes', ARGV[7], 'creator', ARGV[8],
+redis.call('SET', KEYS[1], ARGV[1])
+redis.call('HSET', KEYS[2], 'version', ARGV[2], 'maxsize', ARGV[3], 'maxDeliveries', ARGV[4],
+  'leaseTimeout', ARGV[5], 'joinable', ARGV[6], 'codec', ARGV[7], 'maxItemBytes', ARGV[8],
   'ready', 0, 'leased', 0, 'dead', 0, 'put', 0, 'finished', 0)
-redis.call('XGROUP', 'CREATE', KEYS[2], 'g', '$', 'MKSTREAM')
+redis.call('XGROUP', 'CREATE', KEYS[3], 'g', '$', 'MKSTREAM')
 return {'ok'}
 `;
 
@@ -283,8 +284,9 @@ if redis.call('EXISTS', KEYS[1]) == 0 then return {'gone'} end
 return redis.call('HMGET', KEYS[1], 'ready', 'leased', 'dead', 'put', 'finished')
 `;
 
-/** KEYS meta dead spaceBell; ARGV max → {payload, deliveries, payload, deliveries, ...} (taken out) */
+/** KEYS meta dead spaceBell; ARGV max → {"ok", payload, deliveries, payload, deliveries, ...} (taken out) | {"gone"} */
 export const TAKE_DEAD = `
+if redis.call('EXISTS', KEYS[1]) == 0 then return {'gone'} end
 local entries = redis.call('XRANGE', KEYS[2], '-', '+', 'COUNT', ARGV[1])
 local out = {}
 for _, e in ipairs(entries) do
@@ -297,6 +299,7 @@ for _, e in ipairs(entries) do
   out[#out + 1] = n
   redis.call('XDEL', KEYS[2], e[1])
 end
+table.insert(out, 1, 'ok')
 if #entries > 0 then
   redis.call('HINCRBY', KEYS[1], 'dead', -#entries)
   redis.call('LPUSH', KEYS[3], '1')
@@ -310,7 +313,25 @@ export const SETTINGS = `
 return redis.call('HMGET', KEYS[1], 'version', 'maxsize', 'maxDeliveries', 'leaseTimeout', 'joinable', 'codec', 'maxItemBytes')
 `;
 
-/** KEYS meta stream returned dead itemBell spaceBell → 1 when a queue was there. Memos and idempotency keys expire on their own. */
+/**
+ * KEYS pointer meta stream returned dead itemBell spaceBell (of one incarnation); ARGV its id → 1 when it
+ * was the name's current queue and is removed now, 0 otherwise. Its memos and idempotency keys expire on
+ * their own (no later queue of the name reads them).
+ */
 export const UNLINK = `
-return redis.call('DEL', KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6]) > 0 and 1 or 0
+if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
+redis.call('DEL', KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6], KEYS[7])
+return 1
+`;
+
+/**
+ * KEYS stream; ARGV consumer → 1 when this end's consumer was removed from the group (it held nothing), 0
+ * when it still holds entries (they stay, and expire to other consumers).
+ */
+export const FORGET_CONSUMER = `
+if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
+local summary = redis.call('XPENDING', KEYS[1], 'g', '-', '+', 1, ARGV[1])
+if #summary > 0 then return 0 end
+redis.call('XGROUP', 'DELCONSUMER', KEYS[1], 'g', ARGV[1])
+return 1
 `;

@@ -52,7 +52,7 @@ export class TakeBatcher {
   }
 
   /** A take that waits while the queue is empty (`options` bound it). */
-  take(mode: TakeMode, options: WaitOptions): Promise<Taken> {
+  take(mode: TakeMode, options: WaitOptions, what: string = mode): Promise<Taken> {
     return new Promise<Taken>((resolve, reject) => {
       const { signal, timeout } = options;
       const deadline = new Deadline(timeout);
@@ -65,7 +65,7 @@ export class TakeBatcher {
         entry.release();
         reject(error);
       };
-      const onAbort = () => leave(abortedError(mode, signal!));
+      const onAbort = () => leave(abortedError(what, signal!));
       const entry: PendingTake = {
         mode,
         deadline,
@@ -77,13 +77,13 @@ export class TakeBatcher {
           signal?.removeEventListener("abort", onAbort);
         },
         expired() {
-          if (signal?.aborted) return abortedError(mode, signal);
-          return deadline.expired ? timeoutError(mode, timeout!) : undefined;
+          if (signal?.aborted) return abortedError(what, signal);
+          return deadline.expired ? timeoutError(what, timeout!) : undefined;
         },
       };
       signal?.addEventListener("abort", onAbort, { once: true });
       if (timeout !== undefined && timeout !== Number.POSITIVE_INFINITY) {
-        timer = setTimeout(() => leave(timeoutError(mode, timeout)), timeout);
+        timer = setTimeout(() => leave(timeoutError(what, timeout)), timeout);
       }
       this.#pending.push(entry);
       if (!this.#running) {
@@ -93,13 +93,24 @@ export class TakeBatcher {
     });
   }
 
-  /** Fails every take not in a request (the end is closing). */
+  /** Fails every take not in a request. */
   failAll(error: unknown): void {
-    for (const entry of this.#pending.filter((pending) => !pending.inFlight)) {
+    this.detachAll()(error);
+  }
+
+  /**
+   * Takes every take not in a request out (no request will serve them) and returns what rejects them: the
+   * closing end calls it once it has finished, so that the rejections and the close settle together.
+   */
+  detachAll(): (error: unknown) => void {
+    const detached = this.#pending.filter((pending) => !pending.inFlight);
+    for (const entry of detached) {
       this.#pending.splice(this.#pending.indexOf(entry), 1);
       entry.release();
-      entry.reject(error);
     }
+    return (error) => {
+      for (const entry of detached) entry.reject(error);
+    };
   }
 
   async #run(): Promise<void> {
