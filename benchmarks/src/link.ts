@@ -10,7 +10,7 @@ export interface Link {
 }
 
 /** A FIFO of received messages with waiting receivers. */
-class Mailbox {
+export class Mailbox {
   readonly #messages: unknown[] = [];
   #head = 0;
   readonly #waiters: ((message: unknown) => void)[] = [];
@@ -44,31 +44,97 @@ export function processLink(target: ChildProcess | NodeJS.Process): Link {
     },
     receive: () => mailbox.take(),
     async close() {
-      target.disconnect?.();
+      if (target.connected) target.disconnect?.();
     },
   };
 }
 
-/** A hand-written length-prefixed protocol on a `net` socket: one write per message, 4-byte header. */
-export function handWrittenSocketLink(socket: Socket): Link {
+/** How a hand-written socket protocol is written. */
+export interface HandWrittenOptions {
+  /** Batch the writes of one tick (`cork()`, then `uncork()` on the next tick), as our channels do. */
+  cork: boolean;
+  /** Messages are bytes, or objects sent as JSON text. */
+  codec: "bytes" | "json";
+}
+
+/**
+ * A length-prefixed protocol on a `net` socket, written the way a competent user writes it: a 4-byte
+ * big-endian length, then the payload. The receiver copies each frame at most once: a frame inside one
+ * chunk is a view of it, one spread over chunks is copied into a buffer allocated once from its header.
+ * Without `cork` the sender writes each message with one write (header and payload copied together);
+ * with `cork` it writes header and payload as they are and the writes of one tick leave in one `writev`.
+ */
+export function handWrittenSocketLink(socket: Socket, options: HandWrittenOptions): Link {
   const mailbox = new Mailbox();
-  let pending: Buffer = Buffer.alloc(0);
+  const header = Buffer.alloc(4);
+  let headerFilled = 0;
+  let frame: Buffer | undefined;
+  let frameFilled = 0;
+  const deliver = (payload: Buffer) =>
+    mailbox.put(options.codec === "json" ? JSON.parse(payload.toString("utf8")) : payload);
   socket.on("data", (chunk: Buffer) => {
-    pending = pending.length === 0 ? chunk : Buffer.concat([pending, chunk]);
-    while (pending.length >= 4) {
-      const length = pending.readUInt32BE(0);
-      if (pending.length < 4 + length) break;
-      mailbox.put(pending.subarray(4, 4 + length));
-      pending = pending.subarray(4 + length);
+    let offset = 0;
+    while (offset < chunk.length) {
+      if (frame === undefined) {
+        if (headerFilled === 0 && chunk.length - offset >= 4) {
+          const length = chunk.readUInt32BE(offset);
+          if (chunk.length - offset - 4 >= length) {
+            deliver(chunk.subarray(offset + 4, offset + 4 + length)); // whole frame here: no copy
+            offset += 4 + length;
+            continue;
+          }
+          frame = Buffer.allocUnsafe(length);
+          frameFilled = 0;
+          offset += 4;
+        } else {
+          const take = Math.min(4 - headerFilled, chunk.length - offset);
+          chunk.copy(header, headerFilled, offset, offset + take);
+          headerFilled += take;
+          offset += take;
+          if (headerFilled < 4) break;
+          headerFilled = 0;
+          frame = Buffer.allocUnsafe(header.readUInt32BE(0));
+          frameFilled = 0;
+        }
+      }
+      const take = Math.min(frame.length - frameFilled, chunk.length - offset);
+      chunk.copy(frame, frameFilled, offset, offset + take);
+      frameFilled += take;
+      offset += take;
+      if (frameFilled === frame.length) {
+        const done = frame;
+        frame = undefined;
+        deliver(done);
+      }
     }
   });
+  let corked = false;
+  const uncork = () => {
+    corked = false;
+    socket.uncork();
+  };
   return {
     send(message) {
-      const payload = message as Uint8Array;
-      const frame = Buffer.allocUnsafe(4 + payload.byteLength);
-      frame.writeUInt32BE(payload.byteLength, 0);
-      frame.set(payload, 4);
-      if (!socket.write(frame)) return new Promise((resolve) => socket.once("drain", resolve));
+      const payload =
+        options.codec === "json" ? Buffer.from(JSON.stringify(message), "utf8") : (message as Uint8Array);
+      let flowing: boolean;
+      if (options.cork) {
+        if (!corked) {
+          corked = true;
+          socket.cork();
+          process.nextTick(uncork);
+        }
+        const length = Buffer.allocUnsafe(4);
+        length.writeUInt32BE(payload.byteLength, 0);
+        socket.write(length);
+        flowing = socket.write(payload);
+      } else {
+        const whole = Buffer.allocUnsafe(4 + payload.byteLength); // one write per message
+        whole.writeUInt32BE(payload.byteLength, 0);
+        whole.set(payload, 4);
+        flowing = socket.write(whole);
+      }
+      if (!flowing) return new Promise((resolve) => socket.once("drain", resolve));
     },
     receive: () => mailbox.take(),
     async close() {

@@ -1,6 +1,6 @@
 import type { ChildProcess } from "node:child_process";
 import type { Socket } from "node:net";
-import { bytes, type Channel, type Codec, createStreamChannel, json } from "@ipc/core";
+import { bytes, type Channel, type Codec, json } from "@ipc/core";
 import { channelLink, handWrittenSocketLink, type Link, processLink } from "./link.js";
 
 /** What one side of a mechanism needs to build its {@link Link}. */
@@ -8,44 +8,98 @@ export interface Endpoint {
   socket?: Socket;
   channel?: Channel<unknown>;
   process?: ChildProcess | NodeJS.Process;
+  /** A library's own connection object (zeromq, node-ipc). */
+  external?: Link;
 }
+
+/** How the two processes of a mechanism find each other. */
+export type Transport =
+  | "fork-json"
+  | "fork-advanced"
+  | "unix-socket"
+  | "tcp-socket"
+  | "ipc-pipe"
+  | "ipc-socket-unix"
+  | "ipc-socket-tcp"
+  | "ipc-fifo"
+  | "ipc-shm"
+  | "zeromq"
+  | "node-ipc";
 
 /** A way for two processes to talk, as benchmarked. */
 export interface Mechanism {
   id: string;
   label: string;
-  /** Messages are objects (`"object"`) or raw bytes (`"bytes"`). */
+  /** Messages are small objects (`"object"`, sent as JSON or structured clone) or raw bytes (`"bytes"`). */
   payload: "object" | "bytes";
-  /** How the peer is reached: Node's fork IPC channel, a socket, an @ipc transport. */
-  transport:
-    | "fork-json"
-    | "fork-advanced"
-    | "unix-socket"
-    | "tcp-socket"
-    | "ipc-pipe"
-    | "ipc-socket-unix"
-    | "ipc-socket-tcp"
-    | "ipc-fifo"
-    | "ipc-shm";
+  transport: Transport;
   /** The codec of @ipc mechanisms. */
   codec?: Codec<unknown>;
-  link(endpoint: Endpoint): Link;
-  /** Number of 1 MiB payloads for the bandwidth run, when the mechanism carries bytes at all. */
-  bandwidthCount?: number;
-  /** Number of 64 KiB payloads for the second bandwidth run, for the mechanisms compared on it. */
-  chunkCount?: number;
-  /** `spin` of @ipc/shm channels. */
+  /** `spin` of @ipc/shm channels (ms). */
   spin?: number;
+  link(endpoint: Endpoint): Link;
+  /**
+   * The fairest baseline: a hand-written socket with the same payload and codec, batching a tick's writes
+   * as our channels do (for @ipc rows), or the row itself (for baselines). Ratios are to it.
+   */
+  baseline: string;
+  /** Also measured with 1 MiB messages. */
+  large?: boolean;
+  /** One-way small-message counts are scaled by this for slow mechanisms (keeps the run near a minute). */
+  smallScale?: number;
 }
 
+const bytesCodec = bytes as Codec<unknown>;
+const viaChannel = ({ channel }: Endpoint) => channelLink(channel!);
+
+// The baselines are written as a competent user writes them (see handWrittenSocketLink): a 4-byte length
+// prefix; a receiver that copies each frame at most once; a sender that writes each message at once
+// ("naive", what most hand-written code does) or batches the writes of one tick with cork()/uncork()
+// (five more lines, and what our channels do, so the fair comparison for them).
 export const MECHANISMS: Mechanism[] = [
+  {
+    id: "net-naive",
+    label: "net Unix socket, hand-written, a write per message (bytes)",
+    payload: "bytes",
+    transport: "unix-socket",
+    link: ({ socket }) => handWrittenSocketLink(socket!, { cork: false, codec: "bytes" }),
+    baseline: "net-cork",
+    large: true,
+  },
+  {
+    id: "net-cork",
+    label: "net Unix socket, hand-written, writes corked per tick (bytes)",
+    payload: "bytes",
+    transport: "unix-socket",
+    link: ({ socket }) => handWrittenSocketLink(socket!, { cork: true, codec: "bytes" }),
+    baseline: "net-cork",
+    large: true,
+  },
+  {
+    id: "net-cork-json",
+    label: "net Unix socket, hand-written, corked (JSON)",
+    payload: "object",
+    transport: "unix-socket",
+    link: ({ socket }) => handWrittenSocketLink(socket!, { cork: true, codec: "json" }),
+    baseline: "net-cork-json",
+  },
+  {
+    id: "net-cork-tcp",
+    label: "net TCP loopback, hand-written, corked (bytes)",
+    payload: "bytes",
+    transport: "tcp-socket",
+    link: ({ socket }) => handWrittenSocketLink(socket!, { cork: true, codec: "bytes" }),
+    baseline: "net-cork-tcp",
+    large: true,
+  },
   {
     id: "cp-json",
     label: "child_process IPC (json)",
     payload: "object",
     transport: "fork-json",
     link: ({ process }) => processLink(process!),
-    bandwidthCount: 8,
+    baseline: "net-cork-json",
+    smallScale: 0.5,
   },
   {
     id: "cp-advanced",
@@ -53,41 +107,18 @@ export const MECHANISMS: Mechanism[] = [
     payload: "object",
     transport: "fork-advanced",
     link: ({ process }) => processLink(process!),
-    bandwidthCount: 200,
+    baseline: "net-cork-json",
+    smallScale: 0.5,
   },
   {
-    id: "net-hand",
-    label: "net Unix socket, hand-written framing",
+    id: "pipe-bytes",
+    label: "@ipc/pipe (bytes)",
     payload: "bytes",
-    transport: "unix-socket",
-    link: ({ socket }) => handWrittenSocketLink(socket!),
-    bandwidthCount: 200,
-    chunkCount: 8000,
-  },
-  {
-    id: "net-hand-tcp",
-    label: "net TCP loopback, hand-written framing",
-    payload: "bytes",
-    transport: "tcp-socket",
-    link: ({ socket }) => handWrittenSocketLink(socket!),
-    bandwidthCount: 200,
-  },
-  {
-    id: "core-json",
-    label: "@ipc/core stream channel (json)",
-    payload: "object",
-    transport: "unix-socket",
-    codec: json,
-    link: ({ socket }) => channelLink(createStreamChannel(socket!, { codec: json })),
-  },
-  {
-    id: "core-bytes",
-    label: "@ipc/core stream channel (bytes)",
-    payload: "bytes",
-    transport: "unix-socket",
-    codec: bytes as Codec<unknown>,
-    link: ({ socket }) => channelLink(createStreamChannel(socket!, { codec: bytes as Codec<unknown> })),
-    bandwidthCount: 200,
+    transport: "ipc-pipe",
+    codec: bytesCodec,
+    link: viaChannel,
+    baseline: "net-cork",
+    large: true,
   },
   {
     id: "pipe-json",
@@ -95,93 +126,105 @@ export const MECHANISMS: Mechanism[] = [
     payload: "object",
     transport: "ipc-pipe",
     codec: json,
-    link: ({ channel }) => channelLink(channel!),
-    bandwidthCount: 8,
-  },
-  {
-    id: "pipe-bytes",
-    label: "@ipc/pipe (bytes)",
-    payload: "bytes",
-    transport: "ipc-pipe",
-    codec: bytes as Codec<unknown>,
-    link: ({ channel }) => channelLink(channel!),
-    bandwidthCount: 200,
+    link: viaChannel,
+    baseline: "net-cork-json",
   },
   {
     id: "socket-unix-bytes",
     label: "@ipc/socket Unix (bytes)",
     payload: "bytes",
     transport: "ipc-socket-unix",
-    codec: bytes as Codec<unknown>,
-    link: ({ channel }) => channelLink(channel!),
-    bandwidthCount: 200,
-    chunkCount: 8000,
+    codec: bytesCodec,
+    link: viaChannel,
+    baseline: "net-cork",
+    large: true,
+  },
+  {
+    id: "socket-unix-json",
+    label: "@ipc/socket Unix (json)",
+    payload: "object",
+    transport: "ipc-socket-unix",
+    codec: json,
+    link: viaChannel,
+    baseline: "net-cork-json",
   },
   {
     id: "socket-tcp-bytes",
     label: "@ipc/socket TCP (bytes)",
     payload: "bytes",
     transport: "ipc-socket-tcp",
-    codec: bytes as Codec<unknown>,
-    link: ({ channel }) => channelLink(channel!),
-    bandwidthCount: 200,
+    codec: bytesCodec,
+    link: viaChannel,
+    baseline: "net-cork-tcp",
+    large: true,
   },
   {
     id: "fifo-bytes",
     label: "@ipc/fifo pair (bytes)",
     payload: "bytes",
     transport: "ipc-fifo",
-    codec: bytes as Codec<unknown>,
-    link: ({ channel }) => channelLink(channel!),
-    bandwidthCount: 200,
-  },
-  {
-    id: "socket-tcp-json",
-    label: "@ipc/socket TCP (json)",
-    payload: "object",
-    transport: "ipc-socket-tcp",
-    codec: json,
-    link: ({ channel }) => channelLink(channel!),
+    codec: bytesCodec,
+    link: viaChannel,
+    baseline: "net-cork",
+    large: true,
   },
   {
     id: "shm-bytes",
-    label: "@ipc/shm channel (bytes)",
+    label: "@ipc/shm channel, default (bytes)",
     payload: "bytes",
     transport: "ipc-shm",
-    codec: bytes as Codec<unknown>,
-    link: ({ channel }) => channelLink(channel!),
-    bandwidthCount: 1000,
-    chunkCount: 30000,
+    codec: bytesCodec,
+    link: viaChannel,
+    baseline: "net-cork",
+    large: true,
   },
   {
     id: "shm-bytes-spin",
-    label: "@ipc/shm channel (bytes, spin 1 ms)",
+    label: "@ipc/shm channel, spin 1 ms (bytes)",
     payload: "bytes",
     transport: "ipc-shm",
-    codec: bytes as Codec<unknown>,
+    codec: bytesCodec,
     spin: 1,
-    link: ({ channel }) => channelLink(channel!),
-    bandwidthCount: 1000,
-    chunkCount: 30000,
+    link: viaChannel,
+    baseline: "net-cork",
+    large: true,
   },
   {
     id: "shm-bytes-sleep",
-    label: "@ipc/shm channel (bytes, no spin)",
+    label: "@ipc/shm channel, no spin (bytes)",
     payload: "bytes",
     transport: "ipc-shm",
-    codec: bytes as Codec<unknown>,
+    codec: bytesCodec,
     spin: 0,
-    link: ({ channel }) => channelLink(channel!),
-    bandwidthCount: 1000,
-    chunkCount: 30000,
+    link: viaChannel,
+    baseline: "net-cork",
   },
   {
     id: "shm-json",
-    label: "@ipc/shm channel (json)",
+    label: "@ipc/shm channel, default (json)",
     payload: "object",
     transport: "ipc-shm",
     codec: json,
-    link: ({ channel }) => channelLink(channel!),
+    link: viaChannel,
+    baseline: "net-cork-json",
+  },
+  {
+    id: "zeromq",
+    label: "zeromq 6.8 PAIR over ipc:// (bytes)",
+    payload: "bytes",
+    transport: "zeromq",
+    link: ({ external }) => external!,
+    baseline: "net-cork",
+    large: true,
+  },
+  {
+    id: "node-ipc",
+    label: "node-ipc 9.2.1 Unix socket (its JSON)",
+    payload: "object",
+    transport: "node-ipc",
+    link: ({ external }) => external!,
+    baseline: "net-cork-json",
+    smallScale: 0.2,
   },
 ];
 

@@ -1,20 +1,19 @@
-// Benchmark peer: `peer.ts <mechanism> <phase> <count> [address]`.
-// echo: sends every message straight back. sink (count "<warm-up>+<timed>"): acknowledges once after the
-// warm-up messages and once after the rest.
-
+// Benchmark peer: `peer.js <mechanism> <plan> [address]`; the plan is phases separated by commas:
+// `echo:<warm-up>+<timed>` sends every message straight back; `sink:<warm-up>+<timed>` acknowledges once
+// after the warm-up and once after the rest. After each phase it prints {"cpuUs"} on stdout: this
+// process's CPU time (user + system) over the timed part.
 import { once } from "node:events";
 import { connect } from "node:net";
 import { openFifoChannel } from "@ipc/fifo";
 import { openParentChannel } from "@ipc/pipe";
 import { openShmChannel } from "@ipc/shm";
 import { connect as connectSocket } from "@ipc/socket";
+import { nodeIpcConnect, zeromqConnect } from "./external-links.js";
 import type { Link } from "./link.js";
 import { mechanismById } from "./mechanisms.js";
 
-const [id, phase, countText, address] = process.argv.slice(2);
+const [id, plan, address] = process.argv.slice(2);
 const mechanism = mechanismById(id!);
-const [warmUp, timed] = countText!.includes("+") ? countText!.split("+").map(Number) : [0, Number(countText)];
-const count = warmUp! + timed!;
 
 async function open(): Promise<Link> {
   switch (mechanism.transport) {
@@ -26,10 +25,10 @@ async function open(): Promise<Link> {
         channel: await openFifoChannel(toPeer, toParent, { codec: mechanism.codec! }),
       });
     }
-    case "ipc-shm": {
-      const options = { codec: mechanism.codec!, spin: mechanism.spin };
-      return mechanism.link({ channel: openShmChannel({ fd: 3 }, options) });
-    }
+    case "ipc-shm":
+      return mechanism.link({
+        channel: openShmChannel({ fd: 3 }, { codec: mechanism.codec!, spin: mechanism.spin }),
+      });
     case "ipc-socket-unix":
     case "ipc-socket-tcp":
       return mechanism.link({ channel: await connectSocket(address!, { codec: mechanism.codec! }) });
@@ -41,22 +40,42 @@ async function open(): Promise<Link> {
       socket.setNoDelay(true);
       return mechanism.link({ socket });
     }
+    case "zeromq":
+      return mechanism.link({ external: zeromqConnect(address!) });
+    case "node-ipc":
+      return mechanism.link({ external: await nodeIpcConnect(address!) });
     default:
       return mechanism.link({ process });
   }
 }
 
+const cpuNow = () => {
+  const { user, system } = process.cpuUsage();
+  return user + system;
+};
 const link = await open();
-await link.send(mechanism.payload === "bytes" ? new Uint8Array([0]) : { ready: true });
+const small = (value: number) => (mechanism.payload === "bytes" ? new Uint8Array([value]) : { ack: value });
+await link.send(small(0)); // ready
 
-if (phase === "echo") {
-  for (let i = 0; i < count; i += 1) await link.send(await link.receive());
-} else {
-  const ack = () => link.send(mechanism.payload === "bytes" ? new Uint8Array([1]) : { done: count });
-  for (let i = 0; i < count; i += 1) {
-    await link.receive();
-    if (i + 1 === warmUp) await ack();
+for (const phase of plan!.split(",")) {
+  const [kind, counts] = phase.split(":") as [string, string];
+  const [warmUp, timed] = counts.split("+").map(Number) as [number, number];
+  let cpuAt = cpuNow();
+  if (kind === "echo") {
+    for (let i = 0; i < warmUp + timed; i += 1) {
+      if (i === warmUp) cpuAt = cpuNow();
+      await link.send(await link.receive());
+    }
+  } else {
+    for (let i = 0; i < warmUp + timed; i += 1) {
+      await link.receive();
+      if (i + 1 === warmUp) {
+        await link.send(small(1));
+        cpuAt = cpuNow();
+      }
+    }
+    await link.send(small(2));
   }
-  await ack();
+  process.stdout.write(`${JSON.stringify({ cpuUs: cpuNow() - cpuAt })}\n`);
 }
 await link.close();

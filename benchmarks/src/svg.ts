@@ -1,48 +1,38 @@
-import type { Result } from "./run.js";
+import type { Row, Summary } from "./report.js";
 
 const ROW_HEIGHT = 22;
-const LABEL_WIDTH = 290;
-const BAR_WIDTH = 360;
+const LABEL_WIDTH = 400;
+const BAR_WIDTH = 320;
 
-/** A bar chart of each metric as a ratio to the baseline (higher is better), for the README. */
-export function renderSvg(results: Result[], baselineId: string): string {
-  const baseline = results.find((result) => result.id === baselineId);
-  const metrics: { title: string; value: (r: Result) => number | undefined }[] = [
-    { title: "Round trip, speed-up (baseline p50 / p50)", value: (r) => inverse(r.rttP50Us) },
-    { title: "Small messages per second", value: (r) => r.smallPerSecond },
-    { title: "1 MiB payload bandwidth", value: (r) => r.bandwidthBytesPerSecond },
+/** A bar chart of each row's ratio to its baseline (higher is better), for the README. */
+export function renderSvg(summary: Summary): string {
+  const metrics: { title: string; value: (r: Row) => number | undefined }[] = [
+    { title: "Round trip: baseline p50 / p50", value: (r) => r.vsBaseline.rtt },
+    { title: "Small messages one way: msgs/s / baseline's", value: (r) => r.vsBaseline.small },
+    { title: "1 MiB messages one way: MB/s / baseline's", value: (r) => r.vsBaseline.large },
   ];
   const parts: string[] = [];
   let y = 20;
   for (const metric of metrics) {
+    const rows = summary.rows.filter((row) => metric.value(row) !== undefined && row.baseline !== row.id);
     parts.push(
-      `<text x="10" y="${y}" font-weight="bold">${escapeXml(metric.title)}, ratio to ${escapeXml(baseline?.label ?? "")}</text>`,
+      `<text x="10" y="${y}" font-weight="bold">${escapeXml(metric.title)} (1 = the row's baseline)</text>`,
     );
     y += 8;
-    const base = baseline ? metric.value(baseline) : undefined;
-    const ratios = results.map((r) => (base ? (metric.value(r) ?? 0) / base : 0));
-    const max = Math.max(1, ...ratios);
-    results.forEach((result, i) => {
+    const max = Math.max(1, ...rows.map((row) => metric.value(row)!));
+    for (const row of rows) {
       y += ROW_HEIGHT;
-      const width = Math.max(1, (ratios[i]! / max) * BAR_WIDTH);
-      parts.push(`<text x="10" y="${y}">${escapeXml(result.label)}</text>`);
-      if (!ratios[i]) {
-        parts.push(`<text x="${LABEL_WIDTH}" y="${y}">not measured</text>`);
-        return;
-      }
+      const ratio = metric.value(row)!;
+      const width = Math.max(1, (ratio / max) * BAR_WIDTH);
+      parts.push(`<text x="10" y="${y}">${escapeXml(row.label)}</text>`);
       parts.push(
-        `<rect x="${LABEL_WIDTH}" y="${y - 14}" width="${width.toFixed(1)}" height="16" fill="#3b82f6"/>`,
+        `<rect x="${LABEL_WIDTH}" y="${y - 14}" width="${width.toFixed(1)}" height="16" fill="${ratio >= 1 ? "#3b82f6" : "#f59e0b"}"/>`,
       );
-      parts.push(`<text x="${LABEL_WIDTH + width + 6}" y="${y}">${ratios[i]!.toFixed(2)}×</text>`);
-    });
+      parts.push(`<text x="${LABEL_WIDTH + width + 6}" y="${y}">${ratio.toFixed(2)}×</text>`);
+    }
     y += 30;
   }
-  const height = y;
-  return `<svg xmlns="http://www.w3.org/2000/svg" width="${LABEL_WIDTH + BAR_WIDTH + 80}" height="${height}" font-family="sans-serif" font-size="13">\n${parts.join("\n")}\n</svg>\n`;
-}
-
-function inverse(value: number | undefined): number | undefined {
-  return value ? 1 / value : undefined;
+  return `<svg xmlns="http://www.w3.org/2000/svg" width="${LABEL_WIDTH + BAR_WIDTH + 80}" height="${y}" font-family="sans-serif" font-size="13" role="img">\n<title>@ipc benchmark: each row's ratio to its baseline</title>\n${parts.join("\n")}\n</svg>\n`;
 }
 
 function escapeXml(text: string): string {

@@ -1,0 +1,273 @@
+// The benchmark's summary (what the JSON results file holds) and its Markdown (what the README shows,
+// copied there by scripts/sync-bench.mjs): medians over rounds with ranges, ratios to each row's baseline,
+// the floors, and the performance targets the project set itself, met or not.
+import type { Floors } from "./floors.js";
+import { MECHANISMS } from "./mechanisms.js";
+import type { Sample } from "./run.js";
+import { formatNumber, quantile } from "./stats.js";
+
+/** A metric over the rounds. */
+export interface Stat {
+  median: number;
+  min: number;
+  max: number;
+  samples: number[];
+}
+
+export interface Row {
+  id: string;
+  label: string;
+  baseline: string;
+  rttP50Us: Stat;
+  rttP99Us: Stat;
+  cpuPerRttUs: Stat;
+  smallPerSecond: Stat;
+  largeBytesPerSecond?: Stat;
+  /** Ratios of medians to the baseline's: rtt = its p50 / ours (above 1: faster); cpu = ours / its; small, large = ours / its. */
+  vsBaseline: { rtt?: number; cpu?: number; small?: number; large?: number };
+}
+
+export interface Target {
+  name: string;
+  measured: string;
+  met: boolean | undefined;
+}
+
+export interface Summary {
+  mode: string;
+  rounds: number;
+  counts: Record<string, number>;
+  environment: Record<string, unknown>;
+  rows: Row[];
+  floors: Floors | undefined;
+  signalUs: number | undefined;
+  targets: Target[];
+  skipped: string[];
+}
+
+function stat(values: number[]): Stat {
+  const sorted = [...values].sort((a, b) => a - b);
+  return { median: quantile(sorted, 0.5), min: sorted[0]!, max: sorted.at(-1)!, samples: values };
+}
+
+export function summarize(input: {
+  mode: string;
+  rounds: number;
+  counts: Record<string, number>;
+  samples: Map<string, Sample[]>;
+  floors: Floors | undefined;
+  signalUs: number | undefined;
+  skipped: string[];
+  environment: Record<string, unknown>;
+}): Summary {
+  const rows: Row[] = [];
+  for (const mechanism of MECHANISMS) {
+    const samples = input.samples.get(mechanism.id);
+    if (samples === undefined) continue;
+    const large = samples.flatMap((s) =>
+      s.largeBytesPerSecond === undefined ? [] : [s.largeBytesPerSecond],
+    );
+    rows.push({
+      id: mechanism.id,
+      label: mechanism.label,
+      baseline: mechanism.baseline,
+      rttP50Us: stat(samples.map((s) => s.rttP50Us)),
+      rttP99Us: stat(samples.map((s) => s.rttP99Us)),
+      cpuPerRttUs: stat(samples.map((s) => s.cpuPerRttUs)),
+      smallPerSecond: stat(samples.map((s) => s.smallPerSecond)),
+      largeBytesPerSecond: large.length > 0 ? stat(large) : undefined,
+      vsBaseline: {},
+    });
+  }
+  const byId = new Map(rows.map((row) => [row.id, row]));
+  for (const row of rows) {
+    const base = byId.get(row.baseline);
+    if (base === undefined) continue;
+    row.vsBaseline = {
+      rtt: base.rttP50Us.median / row.rttP50Us.median,
+      cpu: row.cpuPerRttUs.median / base.cpuPerRttUs.median,
+      small: row.smallPerSecond.median / base.smallPerSecond.median,
+      large:
+        row.largeBytesPerSecond && base.largeBytesPerSecond
+          ? row.largeBytesPerSecond.median / base.largeBytesPerSecond.median
+          : undefined,
+    };
+  }
+  return { ...input, rows, targets: targets(byId, input.floors) } as Summary;
+}
+
+/** The targets of the performance issue, from this run's medians. */
+function targets(rows: Map<string, Row>, floors: Floors | undefined): Target[] {
+  const list: Target[] = [];
+  const rtt = (id: string) => rows.get(id)?.rttP50Us.median;
+  const add = (
+    name: string,
+    value: number | undefined,
+    text: (v: number) => string,
+    ok: (v: number) => boolean,
+  ) =>
+    list.push({
+      name,
+      measured: value === undefined ? "not measured" : text(value),
+      met: value === undefined ? undefined : ok(value),
+    });
+  const ratio = (a: number | undefined, b: number | undefined) =>
+    a === undefined || b === undefined ? undefined : a / b;
+  const x = (v: number) => `${v.toFixed(2)}×`;
+  add(
+    "shm, no spin: round trip ≤ the corked hand-written socket's",
+    ratio(rtt("shm-bytes-sleep"), rtt("net-cork")),
+    x,
+    (v) => v <= 1,
+  );
+  add(
+    "shm, default: round trip ≤ 1.5× spinning mode's",
+    ratio(rtt("shm-bytes"), rtt("shm-bytes-spin")),
+    x,
+    (v) => v <= 1.5,
+  );
+  add(
+    "shm, spinning: round trip ≤ 3× the C shared-memory floor",
+    ratio(rtt("shm-bytes-spin"), floors?.cShmSpinRttUs),
+    x,
+    (v) => v <= 3,
+  );
+  add(
+    "shm, default: 1 MiB messages ≥ 2× the corked hand-written socket",
+    rows.get("shm-bytes")?.vsBaseline.large,
+    x,
+    (v) => v >= 2,
+  );
+  add(
+    "shm, default: 64-byte messages one way ≥ 3 M/s",
+    rows.get("shm-bytes")?.smallPerSecond.median,
+    (v) => `${formatNumber(v)}/s`,
+    (v) => v >= 3e6,
+  );
+  const zeromq = rows.get("zeromq")?.largeBytesPerSecond?.median;
+  for (const id of ["pipe-bytes", "socket-unix-bytes", "fifo-bytes"]) {
+    const row = rows.get(id);
+    add(
+      `${row?.label ?? id}: 1 MiB one way ≥ 0.9× the hand-written socket`,
+      row?.vsBaseline.large,
+      x,
+      (v) => v >= 0.9,
+    );
+    if (zeromq !== undefined)
+      add(
+        `${row?.label ?? id}: 1 MiB one way ahead of zeromq`,
+        ratio(row?.largeBytesPerSecond?.median, zeromq),
+        x,
+        (v) => v > 1,
+      );
+  }
+  for (const id of ["pipe-bytes", "socket-unix-bytes", "pipe-json", "socket-unix-json"]) {
+    const row = rows.get(id);
+    const rttRatio = row?.vsBaseline.rtt === undefined ? undefined : 1 / row.vsBaseline.rtt;
+    add(
+      `${row?.label ?? id}: round trip ≤ 1.05× the hand-written socket's (same codec)`,
+      rttRatio,
+      x,
+      (v) => v <= 1.05,
+    );
+    add(
+      `${row?.label ?? id}: CPU per round trip ≤ 1.1× the hand-written socket's`,
+      row?.vsBaseline.cpu,
+      x,
+      (v) => v <= 1.1,
+    );
+  }
+  return list;
+}
+
+const mb = (bytesPerSecond: number | undefined) =>
+  bytesPerSecond === undefined ? undefined : bytesPerSecond / 1e6;
+const ranged = (s: Stat | undefined, scale: (v: number) => number | undefined = (v) => v) =>
+  s === undefined
+    ? "—"
+    : `${formatNumber(scale(s.median))} (${formatNumber(scale(s.min))}–${formatNumber(scale(s.max))})`;
+const times = (v: number | undefined) => (v === undefined || !Number.isFinite(v) ? "—" : `${v.toFixed(2)}×`);
+
+export function renderMarkdown(summary: Summary): string {
+  const env = summary.environment;
+  const lines = [
+    `\`pnpm bench\` (${summary.mode}): ${summary.rounds} interleaved round(s), medians (min–max over rounds); Node ${env.node}, ${env.cpus} × ${env.cpuModel}, ${env.pinned ? "bench pinned to CPU 0, peers to CPU 1" : "not pinned"}, load ${(env.loadBefore as number[])[0]!.toFixed(2)} before / ${(env.loadAfter as number[])[0]!.toFixed(2)} after, commit ${env.commit ?? "unknown"}, ${Math.round(env.seconds as number)} s.`,
+    `Round trips: ${summary.counts.roundTrips} of one small message (64 bytes, or a 4-field object for JSON rows) per round; one way: ${formatNumber(summary.counts.oneWay)} small messages, ${summary.counts.large} of 1 MiB. Each row's ratios are to its baseline (same payload and codec): "vs base" above 1 is better, CPU (both processes, per round trip) below 1 is better.`,
+    "",
+    "| mechanism | RTT p50 µs | vs base | CPU µs/RTT | vs base | small msgs/s | vs base | 1 MiB MB/s | vs base | baseline |",
+    "|---|---|---|---|---|---|---|---|---|---|",
+  ];
+  for (const row of summary.rows) {
+    lines.push(
+      `| ${row.label} | ${ranged(row.rttP50Us)} | ${times(row.vsBaseline.rtt)} | ${formatNumber(row.cpuPerRttUs.median)} | ${times(row.vsBaseline.cpu)} | ${ranged(row.smallPerSecond)} | ${times(row.vsBaseline.small)} | ${ranged(row.largeBytesPerSecond, mb)} | ${times(row.vsBaseline.large)} | ${row.baseline === row.id ? "(itself)" : row.baseline} |`,
+    );
+  }
+  const floors = summary.floors;
+  if (floors !== undefined) {
+    lines.push(
+      "",
+      "Floors, same run: " +
+        [
+          floors.cSocketpairRttUs !== undefined &&
+            `C socketpair ping-pong ${formatNumber(floors.cSocketpairRttUs)} µs, 1 MiB one way ${formatNumber(mb(floors.cSocketpairBytesPerSecond))} MB/s`,
+          floors.cShmSpinRttUs !== undefined &&
+            `C shared-memory spinning ping-pong ${formatNumber(floors.cShmSpinRttUs)} µs`,
+          floors.pythonRttUs !== undefined &&
+            `${floors.python} multiprocessing.Pipe ping-pong ${formatNumber(floors.pythonRttUs)} µs, ${formatNumber(floors.pythonSmallPerSecond)} small msgs/s, 1 MiB ${formatNumber(mb(floors.pythonBytesPerSecond))} MB/s`,
+        ]
+          .filter(Boolean)
+          .join("; ") +
+        ".",
+    );
+  }
+  if (summary.signalUs !== undefined)
+    lines.push(
+      "",
+      `A signal there and back (SIGUSR2, @ipc/signal): ${formatNumber(summary.signalUs)} µs p50.`,
+    );
+  lines.push(
+    "",
+    "Targets (from the performance issue), this run:",
+    "",
+    "| target | measured | met |",
+    "|---|---|---|",
+  );
+  for (const target of summary.targets)
+    lines.push(
+      `| ${target.name} | ${target.measured} | ${target.met === undefined ? "—" : target.met ? "yes" : "**no**"} |`,
+    );
+  if (summary.skipped.length > 0) lines.push("", `Skipped: ${summary.skipped.join("; ")}.`);
+  return `${lines.join("\n")}\n`;
+}
+
+/** The shared-memory rows with their baselines and floor, for @ipc/shm's README. */
+export function renderShmMarkdown(summary: Summary): string {
+  const ids = [
+    "shm-bytes-spin",
+    "shm-bytes",
+    "shm-bytes-sleep",
+    "net-cork",
+    "net-naive",
+    "pipe-bytes",
+    "cp-json",
+  ];
+  const lines = [
+    `From \`pnpm bench\` (${summary.rounds} interleaved rounds, medians; Node ${summary.environment.node}, ${summary.environment.cpus} CPUs, commit ${summary.environment.commit ?? "unknown"}); 64-byte messages, ratios to the corked hand-written Unix socket:`,
+    "",
+    "| | RTT p50 µs | RTT p99 µs | CPU µs/RTT | small msgs/s | 1 MiB MB/s | 1 MiB vs socket |",
+    "|---|---|---|---|---|---|---|",
+  ];
+  for (const id of ids) {
+    const row = summary.rows.find((r) => r.id === id);
+    if (row === undefined) continue;
+    lines.push(
+      `| ${row.label} | ${formatNumber(row.rttP50Us.median)} | ${formatNumber(row.rttP99Us.median)} | ${formatNumber(row.cpuPerRttUs.median)} | ${formatNumber(row.smallPerSecond.median)} | ${formatNumber(mb(row.largeBytesPerSecond?.median))} | ${times(row.largeBytesPerSecond === undefined ? undefined : row.vsBaseline.large)} |`,
+    );
+  }
+  if (summary.floors?.cShmSpinRttUs !== undefined)
+    lines.push(
+      "",
+      `Floor, same run: a C program spinning on shared memory, ${formatNumber(summary.floors.cShmSpinRttUs)} µs a round trip.`,
+    );
+  return `${lines.join("\n")}\n`;
+}
