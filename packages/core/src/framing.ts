@@ -115,8 +115,9 @@ export class FrameDecoder {
   readonly #header = Buffer.alloc(LONG_HEADER_BYTES);
   #headerFill = 0;
   #payloadLength = -1;
-  #parts: Uint8Array[] = [];
-  #partsLength = 0;
+  /** The payload in progress, allocated once from its header; filled as its chunks arrive. */
+  #payload: Buffer | undefined;
+  #payloadFill = 0;
   #failure: IpcError | undefined;
 
   constructor(maxFrameSize: number = DEFAULT_MAX_FRAME_SIZE_BYTES) {
@@ -128,9 +129,9 @@ export class FrameDecoder {
     return this.#headerFill === 0 && this.#payloadLength < 0;
   }
 
-  /** Bytes held for the frame in progress. */
+  /** Bytes held for the frame in progress (of its payload: those arrived; its buffer's pages are touched as they come). */
   get bufferedBytes(): number {
-    return this.#headerFill + this.#partsLength;
+    return this.#headerFill + this.#payloadFill;
   }
 
   /** Drops the frame in progress (its header or payload so far); returns how many bytes were dropped. */
@@ -138,8 +139,8 @@ export class FrameDecoder {
     const dropped = this.bufferedBytes;
     this.#headerFill = 0;
     this.#payloadLength = -1;
-    this.#parts = [];
-    this.#partsLength = 0;
+    this.#payload = undefined;
+    this.#payloadFill = 0;
     return dropped;
   }
 
@@ -196,14 +197,20 @@ export class FrameDecoder {
     return offset;
   }
 
+  /**
+   * Copies the payload's next bytes into its buffer, allocated once from the header (uninitialised: the
+   * pages are only touched, so only cost memory, as the bytes arrive), so each byte is copied once and as it
+   * comes, not all at once at the end.
+   */
   #collectPayload(chunk: Uint8Array, offset: number, onFrame: (payload: Uint8Array) => void): number {
-    const take = Math.min(this.#payloadLength - this.#partsLength, chunk.byteLength - offset);
-    this.#parts.push(chunk.subarray(offset, offset + take));
-    this.#partsLength += take;
-    if (this.#partsLength === this.#payloadLength) {
-      const payload = Buffer.concat(this.#parts, this.#partsLength);
-      this.#parts = [];
-      this.#partsLength = 0;
+    this.#payload ??= Buffer.allocUnsafeSlow(this.#payloadLength);
+    const take = Math.min(this.#payloadLength - this.#payloadFill, chunk.byteLength - offset);
+    this.#payload.set(chunk.subarray(offset, offset + take), this.#payloadFill);
+    this.#payloadFill += take;
+    if (this.#payloadFill === this.#payloadLength) {
+      const payload = this.#payload;
+      this.#payload = undefined;
+      this.#payloadFill = 0;
       this.#payloadLength = -1;
       onFrame(payload);
     }
