@@ -45,6 +45,8 @@ export interface Mechanism {
   baseline: string;
   /** Also measured with 1 MiB messages. */
   large?: boolean;
+  /** Also measured as request/response with a handler that takes 50 µs. */
+  handler?: boolean;
   /** One-way small-message counts are scaled by this for slow mechanisms (keeps the run near a minute). */
   smallScale?: number;
 }
@@ -74,6 +76,7 @@ export const MECHANISMS: Mechanism[] = [
     link: ({ socket }) => handWrittenSocketLink(socket!, { cork: true, codec: "bytes" }),
     baseline: "net-cork",
     large: true,
+    handler: true,
   },
   {
     id: "net-cork-json",
@@ -119,6 +122,7 @@ export const MECHANISMS: Mechanism[] = [
     link: viaChannel,
     baseline: "net-cork",
     large: true,
+    handler: true,
   },
   {
     id: "pipe-json",
@@ -138,6 +142,7 @@ export const MECHANISMS: Mechanism[] = [
     link: viaChannel,
     baseline: "net-cork",
     large: true,
+    handler: true,
   },
   {
     id: "socket-unix-json",
@@ -177,6 +182,7 @@ export const MECHANISMS: Mechanism[] = [
     link: viaChannel,
     baseline: "net-cork",
     large: true,
+    handler: true,
   },
   {
     id: "shm-bytes-spin",
@@ -188,6 +194,7 @@ export const MECHANISMS: Mechanism[] = [
     link: viaChannel,
     baseline: "net-cork",
     large: true,
+    handler: true,
   },
   {
     id: "shm-bytes-sleep",
@@ -198,6 +205,7 @@ export const MECHANISMS: Mechanism[] = [
     spin: 0,
     link: viaChannel,
     baseline: "net-cork",
+    handler: true,
   },
   {
     id: "shm-json",

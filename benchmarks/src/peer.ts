@@ -1,5 +1,6 @@
 // Benchmark peer: `peer.js <mechanism> <plan> [address]`; the plan is phases separated by commas:
-// `echo:<warm-up>+<timed>` sends every message straight back; `sink:<warm-up>+<timed>` acknowledges once
+// `echo:<warm-up>+<timed>` sends every message straight back (`work:` the same after 50 µs of CPU, as a
+// request handler would); `sink:<warm-up>+<timed>` acknowledges once
 // after the warm-up and once after the rest. After each phase it prints {"cpuUs"} on stdout: this
 // process's CPU time (user + system) over the timed part.
 import { once } from "node:events";
@@ -61,10 +62,14 @@ for (const phase of plan!.split(",")) {
   const [kind, counts] = phase.split(":") as [string, string];
   const [warmUp, timed] = counts.split("+").map(Number) as [number, number];
   let cpuAt = cpuNow();
-  if (kind === "echo") {
+  if (kind === "echo" || kind === "work") {
+    // work: a request handler that takes 50 µs of CPU before it answers.
+    const handlerMs = kind === "work" ? 0.05 : 0;
     for (let i = 0; i < warmUp + timed; i += 1) {
       if (i === warmUp) cpuAt = cpuNow();
-      await link.send(await link.receive());
+      const request = await link.receive();
+      if (handlerMs > 0) for (const until = performance.now() + handlerMs; performance.now() < until; );
+      await link.send(request);
     }
   } else {
     for (let i = 0; i < warmUp + timed; i += 1) {

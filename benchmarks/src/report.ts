@@ -23,6 +23,8 @@ export interface Row {
   cpuPerRttUs: Stat;
   smallPerSecond: Stat;
   largeBytesPerSecond?: Stat;
+  handlerP50Us?: Stat;
+  handlerP99Us?: Stat;
   /** Ratios of medians to the baseline's: rtt = its p50 / ours (above 1: faster); cpu = ours / its; small, large = ours / its. */
   vsBaseline: { rtt?: number; cpu?: number; small?: number; large?: number };
 }
@@ -48,6 +50,11 @@ export interface Summary {
 function stat(values: number[]): Stat {
   const sorted = [...values].sort((a, b) => a - b);
   return { median: quantile(sorted, 0.5), min: sorted[0]!, max: sorted.at(-1)!, samples: values };
+}
+
+function optionalStat(values: (number | undefined)[]): Stat | undefined {
+  const present = values.filter((value): value is number => value !== undefined);
+  return present.length > 0 ? stat(present) : undefined;
 }
 
 export function summarize(input: {
@@ -76,6 +83,8 @@ export function summarize(input: {
       cpuPerRttUs: stat(samples.map((s) => s.cpuPerRttUs)),
       smallPerSecond: stat(samples.map((s) => s.smallPerSecond)),
       largeBytesPerSecond: large.length > 0 ? stat(large) : undefined,
+      handlerP50Us: optionalStat(samples.map((s) => s.handlerP50Us)),
+      handlerP99Us: optionalStat(samples.map((s) => s.handlerP99Us)),
       vsBaseline: {},
     });
   }
@@ -125,6 +134,19 @@ function targets(rows: Map<string, Row>, floors: Floors | undefined): Target[] {
     ratio(rtt("shm-bytes"), rtt("shm-bytes-spin")),
     x,
     (v) => v <= 1.5,
+  );
+  const handler = (id: string) => rows.get(id);
+  add(
+    "shm, default: request/response with a 50 µs handler, p50 ≤ the Unix socket's",
+    ratio(handler("shm-bytes")?.handlerP50Us?.median, handler("net-cork")?.handlerP50Us?.median),
+    x,
+    (v) => v <= 1,
+  );
+  add(
+    "shm, default: request/response with a 50 µs handler, p99 ≤ the Unix socket's",
+    ratio(handler("shm-bytes")?.handlerP99Us?.median, handler("net-cork")?.handlerP99Us?.median),
+    x,
+    (v) => v <= 1,
   );
   add(
     "shm, spinning: round trip ≤ 3× the C shared-memory floor",
@@ -220,6 +242,18 @@ export function renderMarkdown(summary: Summary): string {
         ".",
     );
   }
+  const handled = summary.rows.filter((row) => row.handlerP50Us !== undefined);
+  if (handled.length > 0) {
+    lines.push(
+      "",
+      "Request/response whose handler takes 50 µs of CPU (round trip, µs):",
+      "",
+      "| mechanism | p50 | p99 |",
+      "|---|---|---|",
+    );
+    for (const row of handled)
+      lines.push(`| ${row.label} | ${ranged(row.handlerP50Us)} | ${ranged(row.handlerP99Us)} |`);
+  }
   if (summary.signalUs !== undefined)
     lines.push(
       "",
@@ -254,14 +288,14 @@ export function renderShmMarkdown(summary: Summary): string {
   const lines = [
     `From \`pnpm bench\` (${summary.rounds} interleaved rounds, medians; Node ${summary.environment.node}, ${summary.environment.cpus} CPUs, commit ${summary.environment.commit ?? "unknown"}); 64-byte messages, ratios to the corked hand-written Unix socket:`,
     "",
-    "| | RTT p50 µs | RTT p99 µs | CPU µs/RTT | small msgs/s | 1 MiB MB/s | 1 MiB vs socket |",
-    "|---|---|---|---|---|---|---|",
+    "| | RTT p50 µs | RTT p99 µs | CPU µs/RTT | small msgs/s | 1 MiB MB/s | 1 MiB vs socket | 50 µs handler: RTT p50 / p99 µs |",
+    "|---|---|---|---|---|---|---|---|",
   ];
   for (const id of ids) {
     const row = summary.rows.find((r) => r.id === id);
     if (row === undefined) continue;
     lines.push(
-      `| ${row.label} | ${formatNumber(row.rttP50Us.median)} | ${formatNumber(row.rttP99Us.median)} | ${formatNumber(row.cpuPerRttUs.median)} | ${formatNumber(row.smallPerSecond.median)} | ${formatNumber(mb(row.largeBytesPerSecond?.median))} | ${times(row.largeBytesPerSecond === undefined ? undefined : row.vsBaseline.large)} |`,
+      `| ${row.label} | ${formatNumber(row.rttP50Us.median)} | ${formatNumber(row.rttP99Us.median)} | ${formatNumber(row.cpuPerRttUs.median)} | ${formatNumber(row.smallPerSecond.median)} | ${formatNumber(mb(row.largeBytesPerSecond?.median))} | ${times(row.largeBytesPerSecond === undefined ? undefined : row.vsBaseline.large)} | ${row.handlerP50Us === undefined ? "—" : `${formatNumber(row.handlerP50Us.median)} / ${formatNumber(row.handlerP99Us?.median)}`} |`,
     );
   }
   if (summary.floors?.cShmSpinRttUs !== undefined)

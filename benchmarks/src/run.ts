@@ -35,6 +35,9 @@ export interface Sample {
   cpuPerRttUs: number;
   smallPerSecond: number;
   largeBytesPerSecond?: number;
+  /** Request/response whose handler takes 50 µs: round trip p50, p99 (µs). */
+  handlerP50Us?: number;
+  handlerP99Us?: number;
 }
 
 const MODES = {
@@ -227,6 +230,7 @@ async function measure(mechanism: Mechanism): Promise<Sample | undefined> {
     `echo:${mode.warmup}+${mode.roundTrips}`,
     `sink:${Math.ceil(small / 5)}+${small}`,
     ...(mechanism.large ? [`sink:${Math.ceil(mode.large / 4)}+${mode.large}`] : []),
+    ...(mechanism.handler ? [`work:${mode.warmup}+${mode.roundTrips}`] : []),
   ].join(",");
   const session = await startPeer(mechanism, plan);
   if (session === undefined) return undefined;
@@ -255,6 +259,11 @@ async function measure(mechanism: Mechanism): Promise<Sample | undefined> {
     largeBytesPerSecond = (mode.large * MIB) / seconds;
     await report();
   }
+  let handler: { p50: number; p99: number } | undefined;
+  if (mechanism.handler) {
+    handler = await roundTrips(link, mechanism);
+    await report();
+  }
   const exited = session.child.exitCode === null ? once(session.child, "exit") : Promise.resolve();
   await link.close();
   await exited;
@@ -265,7 +274,26 @@ async function measure(mechanism: Mechanism): Promise<Sample | undefined> {
     cpuPerRttUs: cpuUs / mode.roundTrips,
     smallPerSecond: small / smallSeconds,
     largeBytesPerSecond,
+    handlerP50Us: handler?.p50,
+    handlerP99Us: handler?.p99,
   };
+}
+
+/** Round trips (after a warm-up) of a small message: p50 and p99 in µs. */
+async function roundTrips(link: Link, mechanism: Mechanism): Promise<{ p50: number; p99: number }> {
+  for (let i = 0; i < mode.warmup; i += 1) {
+    await link.send(smallMessage(mechanism, i));
+    await link.receive();
+  }
+  const samples: number[] = [];
+  for (let i = 0; i < mode.roundTrips; i += 1) {
+    const start = process.hrtime.bigint();
+    await link.send(smallMessage(mechanism, i));
+    await link.receive();
+    samples.push(Number(process.hrtime.bigint() - start) / 1000);
+  }
+  samples.sort((a, b) => a - b);
+  return { p50: quantile(samples, 0.5), p99: quantile(samples, 0.99) };
 }
 
 /** SIGUSR2 to a peer that answers with SIGUSR2: the round trip of a signal between two processes (µs, p50). */

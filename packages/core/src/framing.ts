@@ -104,19 +104,27 @@ export function checkFrameSize(length: number | bigint, maxFrameSize: number, di
   }
 }
 
+/** Frames up to this size are received into one buffer allocated from their header. */
+export const PREALLOCATE_LIMIT_BYTES = 1024 * 1024;
+
 /**
  * Splits a byte stream into frame payloads, whatever the chunking. Guarantees: a frame wholly inside one
- * chunk is a view of it (no copy); a frame split across chunks is copied once, when its last byte arrives;
- * nothing is allocated for a claimed length before its bytes arrive; an oversize claim throws
- * `ERR_IPC_FRAME_TOO_LARGE`, a malformed header `ERR_IPC_PROTOCOL`, and every later `push` throws the same.
+ * chunk is a view of it (no copy); a frame split across chunks is copied once: up to 1 MiB into a buffer
+ * allocated from its header, as its chunks arrive (and counted in `bufferedBytes` whole), above that when
+ * its last byte arrives, nothing being allocated for a larger claim before its bytes come; an oversize
+ * claim throws `ERR_IPC_FRAME_TOO_LARGE`, a malformed header `ERR_IPC_PROTOCOL`, and every later `push`
+ * throws the same.
  */
+
 export class FrameDecoder {
   readonly #maxFrameSize: number;
   readonly #header = Buffer.alloc(LONG_HEADER_BYTES);
   #headerFill = 0;
   #payloadLength = -1;
-  /** The payload in progress, allocated once from its header; filled as its chunks arrive. */
+  /** The payload in progress, when allocated once from its header (up to PREALLOCATE_LIMIT_BYTES). */
   #payload: Buffer | undefined;
+  /** Or its chunks, for a larger frame (a peer's header alone must not make this process allocate much). */
+  #parts: Uint8Array[] = [];
   #payloadFill = 0;
   #failure: IpcError | undefined;
 
@@ -129,9 +137,9 @@ export class FrameDecoder {
     return this.#headerFill === 0 && this.#payloadLength < 0;
   }
 
-  /** Bytes held for the frame in progress (of its payload: those arrived; its buffer's pages are touched as they come). */
+  /** Bytes held for the frame in progress: its header so far, and its payload's buffer or chunks so far. */
   get bufferedBytes(): number {
-    return this.#headerFill + this.#payloadFill;
+    return this.#headerFill + (this.#payload === undefined ? this.#payloadFill : this.#payload.byteLength);
   }
 
   /** Drops the frame in progress (its header or payload so far); returns how many bytes were dropped. */
@@ -140,6 +148,7 @@ export class FrameDecoder {
     this.#headerFill = 0;
     this.#payloadLength = -1;
     this.#payload = undefined;
+    this.#parts = [];
     this.#payloadFill = 0;
     return dropped;
   }
@@ -198,18 +207,24 @@ export class FrameDecoder {
   }
 
   /**
-   * Copies the payload's next bytes into its buffer, allocated once from the header (uninitialised: the
-   * pages are only touched, so only cost memory, as the bytes arrive), so each byte is copied once and as it
-   * comes, not all at once at the end.
+   * Gathers the payload's next bytes. A frame up to PREALLOCATE_LIMIT_BYTES goes into one buffer allocated
+   * from its header, each chunk copied as it arrives (one copy, spread over the arrival); a larger one keeps
+   * its chunks and joins them at the end, so that what a header announces costs nothing until it arrives.
    */
   #collectPayload(chunk: Uint8Array, offset: number, onFrame: (payload: Uint8Array) => void): number {
-    this.#payload ??= Buffer.allocUnsafeSlow(this.#payloadLength);
-    const take = Math.min(this.#payloadLength - this.#payloadFill, chunk.byteLength - offset);
-    this.#payload.set(chunk.subarray(offset, offset + take), this.#payloadFill);
+    const length = this.#payloadLength;
+    const take = Math.min(length - this.#payloadFill, chunk.byteLength - offset);
+    if (length <= PREALLOCATE_LIMIT_BYTES) {
+      this.#payload ??= Buffer.allocUnsafeSlow(length);
+      this.#payload.set(chunk.subarray(offset, offset + take), this.#payloadFill);
+    } else {
+      this.#parts.push(chunk.subarray(offset, offset + take));
+    }
     this.#payloadFill += take;
-    if (this.#payloadFill === this.#payloadLength) {
-      const payload = this.#payload;
+    if (this.#payloadFill === length) {
+      const payload = this.#payload ?? Buffer.concat(this.#parts, length);
       this.#payload = undefined;
+      this.#parts = [];
       this.#payloadFill = 0;
       this.#payloadLength = -1;
       onFrame(payload);

@@ -86,9 +86,19 @@ describe("FrameDecoder", () => {
     const bytes = frame(Buffer.from("hello"));
     decoder.push(bytes.subarray(0, 6), () => {});
     expect(decoder.atFrameBoundary).toBe(false);
-    expect(decoder.bufferedBytes).toBe(2);
+    expect(decoder.bufferedBytes).toBe(5); // the payload's buffer, allocated whole from its header
     decoder.push(bytes.subarray(6), () => {});
     expect(decoder.atFrameBoundary).toBe(true);
+  });
+
+  it("allocates nothing for a claim over 1 MiB before its bytes come, and counts only what came", () => {
+    const decoder = new FrameDecoder();
+    const header = Buffer.alloc(4);
+    header.writeInt32BE(8 * 1024 * 1024, 0);
+    const before = process.memoryUsage().arrayBuffers;
+    decoder.push(Buffer.concat([header, Buffer.alloc(10)]), () => {});
+    expect(decoder.bufferedBytes).toBe(10);
+    expect(process.memoryUsage().arrayBuffers - before).toBeLessThan(1024 * 1024);
   });
 
   it("refuses an invalid maxFrameSize with ERR_IPC_INVALID_ARGUMENT", () => {

@@ -26,9 +26,10 @@ import { RingReader } from "./ring-reader.js";
 import { RingWriter } from "./ring-writer.js";
 import type { Segment } from "./segment.js";
 import { describeByAddress } from "./shared-segments.js";
+import { ADAPTIVE_MIN_SPIN_MS, SpinPolicy } from "./spin-policy.js";
 
-/** Milliseconds a receive (or a blocked send) spins on the ring before it sleeps, unless `spin` says otherwise: 20 µs. */
-export const DEFAULT_SPIN_MS = 0.02;
+/** The least milliseconds a receive (or a blocked send) spins by default, adapting up from there (see SpinPolicy). */
+export const DEFAULT_SPIN_MS = ADAPTIVE_MIN_SPIN_MS;
 /** How often a sleeping end checks that the peer process is alive, in milliseconds. */
 const PEER_CHECK_MS = 100;
 
@@ -37,7 +38,9 @@ export interface ShmChannelOptions<T> extends Omit<BaseChannelOptions<T>, "direc
   /**
    * Milliseconds a receive with nothing to read spins on the ring before sleeping on a futex (and a send
    * that found the ring full, before sleeping); fractions allowed (`0.05` is 50 µs). Spinning blocks the
-   * event loop for that long and buys sub-microsecond wake-ups; 0 never spins. @default 0.02
+   * event loop for that long and buys sub-microsecond wake-ups; 0 never spins. By default it adapts: a
+   * little longer than the peer's recent answers took, from 20 µs to 250 µs, and 20 µs for a peer slower
+   * than that.
    */
   spin?: number | undefined;
 }
@@ -75,7 +78,9 @@ export class ShmChannelEnd<T> extends BaseChannel<T> implements ShmChannel<T> {
   readonly #in: Ring;
   readonly #reader: RingReader;
   readonly #writer: RingWriter;
-  readonly #spinMs: number;
+  readonly #spin: SpinPolicy;
+  /** When a receive that found nothing went to sleep (to learn how long the peer took), else undefined. */
+  #sleptSince: number | undefined;
   readonly #name: NameOwnership | undefined;
   readonly #stop = new AbortController();
   /** Waiting for every queued frame to be in the ring (flush, close). */
@@ -90,14 +95,14 @@ export class ShmChannelEnd<T> extends BaseChannel<T> implements ShmChannel<T> {
   /** The end of the channel in `segment`: the creator's (ring 0 out) or the opener's (ring 1 out). */
   constructor(segment: Segment, creator: boolean, options: ShmChannelOptions<T>, name?: NameOwnership) {
     super(options);
-    const spin = options.spin ?? DEFAULT_SPIN_MS;
-    if (typeof spin !== "number" || !(spin >= 0) || !Number.isFinite(spin)) {
+    const spin = options.spin;
+    if (spin !== undefined && (typeof spin !== "number" || !(spin >= 0) || !Number.isFinite(spin))) {
       throw new IpcError(
         IpcErrorCode.INVALID_ARGUMENT,
         `spin must be a non-negative number of milliseconds, got ${String(spin)}`,
       );
     }
-    this.#spinMs = spin;
+    this.#spin = new SpinPolicy(spin);
     this.#segment = segment;
     const capacity = readChannelCapacity(segment);
     const first = new Ring(segment.buffer, ringOffset(0, capacity), capacity);
@@ -197,12 +202,22 @@ export class ShmChannelEnd<T> extends BaseChannel<T> implements ShmChannel<T> {
     // Stored only when it changes: the word sits on the producer's cache line.
     if (this.#readerSleeping && Atomics.load(words, READER_SLEEPING) !== 0)
       Atomics.store(words, READER_SLEEPING, 0);
+    const slept = this.#sleptSince;
+    this.#sleptSince = undefined;
     let got = this.#drain();
-    const until = got > 0 || this.#spinMs === 0 ? 0 : performance.now() + this.#spinMs;
+    if (got > 0) {
+      this.#spin.observe(slept === undefined ? 0 : performance.now() - slept);
+      return;
+    }
+    const started = performance.now();
+    const spinMs = this.#spin.spinMs;
+    const until = spinMs === 0 ? 0 : started + spinMs;
     while (got === 0 && !this.#ended && performance.now() < until) {
       if (this.#in.hasNews()) got = this.#drain();
       else if (Atomics.load(words, WRITER_CLOSED) !== 0) break;
     }
+    if (got > 0) this.#spin.observe(performance.now() - started);
+    else this.#sleptSince = started;
     if (got === 0 && this.#readerSleeping) {
       Atomics.store(words, READER_SLEEPING, 1);
       this.#drain(); // bytes published while the flag was down
@@ -248,7 +263,13 @@ export class ShmChannelEnd<T> extends BaseChannel<T> implements ShmChannel<T> {
         }
         this.#notePeer();
         // Progress: look again at once (the inbox's high-water mark bounds how long this can go on).
-        if (ring.readPosition !== before) continue;
+        if (ring.readPosition !== before) {
+          if (this.#sleptSince !== undefined) {
+            this.#spin.observe(performance.now() - this.#sleptSince); // how long the peer took this time
+            this.#sleptSince = undefined;
+          }
+          continue;
+        }
         // No progress: the ring is empty, or holds only part of a header. Sleep until it changes.
         if (Atomics.load(words, WRITER_CLOSED) !== 0) {
           this.#drain();
@@ -293,7 +314,7 @@ export class ShmChannelEnd<T> extends BaseChannel<T> implements ShmChannel<T> {
         if (this.#writer.pending === 0) this.#writtenOut.resolveAll();
         this.gate.notify();
         if ((this.#writer.pending === 0 && this.gate.waiting === 0) || this.#ended) return;
-        const until = performance.now() + this.#spinMs;
+        const until = performance.now() + this.#spin.spinMs;
         while (this.#out.writable() < need() && performance.now() < until);
         if (this.#out.writable() >= need()) continue;
         if (Atomics.load(words, READER_CLOSED) !== 0) {
