@@ -102,7 +102,7 @@ export const MECHANISMS: Mechanism[] = [
     transport: "fork-json",
     link: ({ process }) => processLink(process!),
     baseline: "net-cork-json",
-    smallScale: 0.5,
+    smallScale: 0.3,
   },
   {
     id: "cp-advanced",
@@ -111,7 +111,7 @@ export const MECHANISMS: Mechanism[] = [
     transport: "fork-advanced",
     link: ({ process }) => processLink(process!),
     baseline: "net-cork-json",
-    smallScale: 0.5,
+    smallScale: 0.2,
   },
   {
     id: "pipe-bytes",

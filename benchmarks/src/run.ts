@@ -1,5 +1,5 @@
 // `pnpm bench [--quick | --long] [--only id,id] [--rounds n] [--save] [--json f] [--md f] [--svg f]
-// [--no-pin] [--no-external]`: every mechanism two Node processes can talk through, side by
+// [--no-pin] [--no-external]` (BENCH_TIMES=1 prints how long each session took): every mechanism two Node processes can talk through, side by
 // side in one run, measured on the built packages (this file runs compiled, from dist/, so peers start as
 // plain Node). Each mechanism runs once per round, rounds interleave the mechanisms (each round starts at
 // a different one), and the tables give medians over rounds with their ranges. Ratios are to the fairest
@@ -42,7 +42,7 @@ export interface Sample {
 
 const MODES = {
   quick: { rounds: 1, warmup: 100, roundTrips: 500, oneWay: 5_000, large: 8 },
-  standard: { rounds: 3, warmup: 300, roundTrips: 2_000, oneWay: 100_000, large: 48 },
+  standard: { rounds: 3, warmup: 300, roundTrips: 2_000, oneWay: 60_000, large: 48 },
   long: { rounds: 5, warmup: 1_000, roundTrips: 10_000, oneWay: 200_000, large: 200 },
 } as const;
 const MIB = 1024 * 1024;
@@ -369,7 +369,10 @@ try {
   for (let round = 0; round < rounds; round += 1) {
     const order = [...selected.slice(round % selected.length), ...selected.slice(0, round % selected.length)];
     for (const mechanism of order) {
+      const t0 = performance.now();
       const sample = await measure(mechanism);
+      if (process.env.BENCH_TIMES)
+        process.stderr.write(`${mechanism.id} ${Math.round(performance.now() - t0)}ms\n`);
       if (sample === undefined) {
         if (!skipped.some((line) => line.startsWith(mechanism.id)))
           skipped.push(`${mechanism.id}: not available`);
