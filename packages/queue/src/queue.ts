@@ -1,8 +1,9 @@
-import { type Codec, IpcError, IpcErrorCode, isIpcError, json, type WaitOptions } from "@ipc/core";
+import { type Codec, IpcError, IpcErrorCode, json, type WaitOptions } from "@ipc/core";
 import {
   decodeWith,
   describeShared,
   encodeWith,
+  receiveIterator,
   type SharedDescription,
   validateWaitOptions,
 } from "@ipc/core/transport";
@@ -186,17 +187,8 @@ export class Queue<T = unknown> implements AsyncIterable<T>, AsyncDisposable {
   }
 
   /** Gets items one after another; ends when this queue is closed. */
-  async *[Symbol.asyncIterator](): AsyncIterator<T> {
-    for (;;) {
-      let item: T;
-      try {
-        item = await this.get();
-      } catch (error) {
-        if (isIpcError(error, IpcErrorCode.CLOSED)) return;
-        throw error;
-      }
-      yield item;
-    }
+  [Symbol.asyncIterator](): AsyncIterator<T> {
+    return receiveIterator(() => this.get());
   }
 
   /**

@@ -1,4 +1,3 @@
-import { fileURLToPath } from "node:url";
 import { bytes, type Codec } from "@ipc/core";
 import { createJoinableQueue, createQueue, openQueue } from "@ipc/queue";
 import { uniqueSegmentName } from "@ipc/shm";
@@ -7,30 +6,7 @@ import {
   type PeerConsumer,
   type QueueUnderTest,
 } from "@ipc-internal/queue-conformance";
-import { spawnPeer } from "@ipc-internal/test-utils";
-
-const peerScript = fileURLToPath(new URL("./fixtures/peer-consumer.ts", import.meta.url));
-
-/** A consumer process of the named queue. */
-async function peerConsumer(name: string): Promise<PeerConsumer> {
-  const peer = spawnPeer(peerScript, { args: [name] });
-  const replies: ((message: { value?: unknown }) => void)[] = [];
-  peer.child.on("message", (message: { value?: unknown; ready?: boolean }) => replies.shift()?.(message));
-  await new Promise((resolve) => replies.push(resolve));
-  const ask = (op: string) =>
-    new Promise<unknown>((resolve) => {
-      replies.push((message) => resolve(message.value));
-      peer.child.send({ op });
-    });
-  return {
-    leaseOne: () => ask("lease"),
-    getOne: () => ask("get"),
-    kill: async () => {
-      peer.child.kill("SIGKILL");
-      await peer.exited;
-    },
-  };
-}
+import { peerConsumer } from "./peer-consumer.js";
 
 describeQueueConformance({
   name: "@ipc/queue (shared memory)",

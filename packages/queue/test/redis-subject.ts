@@ -1,5 +1,4 @@
 // The Redis backend as the queue suite's subject, and the redis-server its tests share.
-import { fileURLToPath } from "node:url";
 import { bytes, type Codec } from "@ipc/core";
 import {
   createRedisJoinableQueue,
@@ -8,9 +7,8 @@ import {
   unlinkRedisQueue,
 } from "@ipc/queue/redis";
 import type { PeerConsumer, QueueSubject, QueueUnderTest } from "@ipc-internal/queue-conformance";
-import { type RedisServer, spawnPeer } from "@ipc-internal/test-utils";
-
-const peerScript = fileURLToPath(new URL("./fixtures/redis-peer-consumer.ts", import.meta.url));
+import type { RedisServer } from "@ipc-internal/test-utils";
+import { peerConsumer } from "./peer-consumer.js";
 
 /** Lease timeout of the suite's queues: short, so that a dead consumer's items come back quickly. */
 export const TEST_LEASE_TIMEOUT_MS = 1000;
@@ -19,27 +17,6 @@ let names = 0;
 /** A queue name no other test uses. */
 export function uniqueQueueName(): string {
   return `test-${process.pid}-${Date.now().toString(36)}-${names++}`;
-}
-
-/** A consumer process of the Redis queue `name`, with its own client over TCP. */
-export async function redisPeerConsumer(url: string, name: string): Promise<PeerConsumer> {
-  const peer = spawnPeer(peerScript, { args: [url, name] });
-  const replies: ((message: { value?: unknown }) => void)[] = [];
-  peer.child.on("message", (message: { value?: unknown }) => replies.shift()?.(message));
-  await new Promise((resolve) => replies.push(resolve));
-  const ask = (op: string) =>
-    new Promise<unknown>((resolve) => {
-      replies.push((message) => resolve(message.value));
-      peer.child.send({ op });
-    });
-  return {
-    leaseOne: () => ask("lease"),
-    getOne: () => ask("get"),
-    kill: async () => {
-      peer.child.kill("SIGKILL");
-      await peer.exited;
-    },
-  };
 }
 
 /** The suite's subject on `server` (started before the first queue is made). */
@@ -77,7 +54,7 @@ export function redisSubject(server: () => RedisServer): QueueSubject {
           return other;
         },
         async peer() {
-          const consumer = await redisPeerConsumer(url, name);
+          const consumer = await peerConsumer(name, url);
           peers.push(consumer);
           return consumer;
         },

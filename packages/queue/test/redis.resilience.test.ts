@@ -10,7 +10,8 @@ import {
 import { findRedisServer, type RedisServer, startRedisServer } from "@ipc-internal/test-utils";
 import { createClient } from "@redis/client";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { redisPeerConsumer, TEST_LEASE_TIMEOUT_MS, uniqueQueueName } from "./redis-subject.js";
+import { peerConsumer } from "./peer-consumer.js";
+import { TEST_LEASE_TIMEOUT_MS, uniqueQueueName } from "./redis-subject.js";
 
 // What the Redis queue promises beyond the common contract, on real redis-servers: leases of a killed
 // consumer, a server killed and restarted (with and without persistence), connections dropped under
@@ -47,7 +48,7 @@ if (findRedisServer() === undefined) {
       });
       try {
         for (let i = 0; i < 5; i++) await queue.put(i);
-        const peer = await redisPeerConsumer(server.url, name);
+        const peer = await peerConsumer(name, server.url);
         const taken = [];
         for (let i = 0; i < 5; i++) taken.push(await peer.leaseOne());
         expect(taken).toEqual([0, 1, 2, 3, 4]);

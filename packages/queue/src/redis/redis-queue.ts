@@ -1,7 +1,14 @@
 import { randomBytes } from "node:crypto";
 import { hostname } from "node:os";
-import { type Codec, IpcError, IpcErrorCode, isIpcError, type WaitOptions } from "@ipc/core";
-import { checkWaitOptions, Deadline, decodeWith, encodeWith, timeoutError } from "@ipc/core/transport";
+import { type Codec, IpcError, IpcErrorCode, type WaitOptions } from "@ipc/core";
+import {
+  checkWaitOptions,
+  Deadline,
+  decodeWith,
+  encodeWith,
+  receiveIterator,
+  timeoutError,
+} from "@ipc/core/transport";
 import { QueueErrorCode } from "../errors.js";
 import { HeldLease, type Lease, type LeaseOwner } from "../lease.js";
 import type { DeadLetter } from "../queue.js";
@@ -184,17 +191,8 @@ export class RedisQueue<T = unknown> implements AsyncIterable<T>, AsyncDisposabl
     return letters;
   }
 
-  async *[Symbol.asyncIterator](): AsyncIterator<T> {
-    for (;;) {
-      let item: T;
-      try {
-        item = await this.get();
-      } catch (error) {
-        if (isIpcError(error, IpcErrorCode.CLOSED)) return;
-        throw error;
-      }
-      yield item;
-    }
+  [Symbol.asyncIterator](): AsyncIterator<T> {
+    return receiveIterator(() => this.get());
   }
 
   /**
