@@ -1,4 +1,5 @@
 import { IpcError, IpcErrorCode } from "@ipc/core";
+import { DOORBELL_ID_BYTES, DOORBELL_KEY_BYTES, type DoorbellAddress } from "./doorbell.js";
 import { RING_HEADER_BYTES } from "./ring.js";
 import type { Segment } from "./segment.js";
 import { notOfKind, readSegmentHeader, type SegmentKind, writeSegmentHeader } from "./segment-header.js";
@@ -46,9 +47,33 @@ export function checkRingCapacity(capacity: number): number {
   return capacity;
 }
 
-/** Writes a new channel's header into `segment` (its rings start zeroed: empty, no end attached). */
-export function formatChannelSegment(segment: Segment, capacity: number): void {
+/** Byte offsets of the doorbell's address id and key in the header (all zero: the channel has no doorbell). */
+const DOORBELL_ID_OFFSET = 16;
+const DOORBELL_KEY_OFFSET = DOORBELL_ID_OFFSET + DOORBELL_ID_BYTES;
+
+/**
+ * Writes a new channel's header into `segment` (its rings start zeroed: empty, no end attached), with
+ * where its doorbell listens when it has one.
+ */
+export function formatChannelSegment(
+  segment: Segment,
+  capacity: number,
+  doorbell: DoorbellAddress | undefined,
+): void {
+  if (doorbell !== undefined) {
+    const header = new Uint8Array(segment.buffer, 0, CHANNEL_HEADER_BYTES);
+    header.set(doorbell.id, DOORBELL_ID_OFFSET);
+    header.set(doorbell.key, DOORBELL_KEY_OFFSET);
+  }
   writeSegmentHeader(segment, CHANNEL_SEGMENT, [capacity]);
+}
+
+/** Where the channel's doorbell listens, copied out of the header; undefined when it has none. */
+export function readDoorbellAddress(segment: Segment): DoorbellAddress | undefined {
+  const header = new Uint8Array(segment.buffer, 0, CHANNEL_HEADER_BYTES);
+  const id = header.slice(DOORBELL_ID_OFFSET, DOORBELL_ID_OFFSET + DOORBELL_ID_BYTES);
+  if (id.every((byte) => byte === 0)) return undefined;
+  return { id, key: header.slice(DOORBELL_KEY_OFFSET, DOORBELL_KEY_OFFSET + DOORBELL_KEY_BYTES) };
 }
 
 /**

@@ -1,4 +1,5 @@
 import { channelSegmentSize, checkRingCapacity, formatChannelSegment } from "./channel-segment.js";
+import { Doorbell } from "./doorbell.js";
 import type { SegmentAddress } from "./segment.js";
 import { createFormatted, openFormatted } from "./segment-header.js";
 import { type ShmChannel, ShmChannelEnd, type ShmChannelOptions } from "./shm-channel.js";
@@ -34,7 +35,8 @@ export function createShmChannel<T = unknown>(options: CreateShmChannelOptions<T
   const capacity = checkRingCapacity(options.capacity ?? DEFAULT_RING_CAPACITY_BYTES);
   const unlink = options.unlink ?? "on-attach";
   return createFormatted(channelSegmentSize(capacity), options, (segment) => {
-    formatChannelSegment(segment, capacity);
+    const { doorbell, address } = Doorbell.listen();
+    formatChannelSegment(segment, capacity, address);
     let linked = segment.name !== undefined && unlink !== "never";
     const name = {
       unlink: () => {
@@ -48,7 +50,12 @@ export function createShmChannel<T = unknown>(options: CreateShmChannelOptions<T
       },
       onAttach: unlink === "on-attach",
     };
-    return new ShmChannelEnd<T>(segment, true, options, name);
+    try {
+      return new ShmChannelEnd<T>(segment, true, options, doorbell, name);
+    } catch (error) {
+      doorbell.close();
+      throw error;
+    }
   });
 }
 

@@ -5,7 +5,7 @@ import { futexNotify } from "./futex.js";
 // another, so neither side's stores invalidate the line the other side writes.
 /** Bytes written so far, modulo 2^32 (producer). The consumer sleeps on this word. */
 export const WRITE_POS = 0;
-/** 1 while the consumer sleeps or is about to (set by the consumer). */
+/** Nonzero while the consumer sleeps or is about to (set by the consumer): 1 on the futex, 2 on the doorbell. */
 export const READER_SLEEPING = 1;
 /** 1 once the producer closed cleanly, after its last byte. */
 export const WRITER_CLOSED = 2;
@@ -13,7 +13,7 @@ export const WRITER_CLOSED = 2;
 export const WRITER_PID = 3;
 /** Bytes read so far, modulo 2^32 (consumer). The producer sleeps on this word. */
 export const READ_POS = 16;
-/** 1 while the producer sleeps or is about to (set by the producer). */
+/** Nonzero while the producer sleeps or is about to (set by the producer): 1 on the futex, 2 on the doorbell. */
 export const WRITER_SLEEPING = 17;
 /** 1 once the consumer closed: whatever is written now is never read. */
 export const READER_CLOSED = 18;
@@ -21,6 +21,9 @@ export const READER_CLOSED = 18;
 export const READER_PID = 19;
 /** Bytes of control words before a ring's data. */
 export const RING_HEADER_BYTES = 128;
+/** Values of a sleeping flag: how the side that raised it wants to be woken. */
+export const SLEEPS_ON_FUTEX = 1;
+export const SLEEPS_ON_DOORBELL = 2;
 
 /**
  * One direction of a shared-memory channel: a single-producer, single-consumer byte ring of a power-of-two
@@ -33,6 +36,8 @@ export class Ring {
   readonly capacity: number;
   readonly #bytes: Uint8Array;
   readonly #mask: number;
+  /** Rings the other side's doorbell; false when there is none up (it is then woken on the futex). */
+  bell: () => boolean = () => false;
   // Each side's own position, and its last look at the other side's.
   #writePos = 0;
   #readPosSeen = 0;
@@ -94,12 +99,14 @@ export class Ring {
    */
   publish(): void {
     Atomics.store(this.words, WRITE_POS, this.#writePos);
-    if (
-      Atomics.load(this.words, READER_SLEEPING) !== 0 &&
-      Atomics.exchange(this.words, READER_SLEEPING, 0) !== 0
-    ) {
-      futexNotify(this.words, WRITE_POS, 1);
-    }
+    if (Atomics.load(this.words, READER_SLEEPING) !== 0) this.#wake(READER_SLEEPING, WRITE_POS);
+  }
+
+  /** Takes down the other side's sleeping flag and wakes it the way it asked (any other value: the futex). */
+  #wake(flag: number, word: number): void {
+    const how = Atomics.exchange(this.words, flag, 0);
+    if (how === 0 || (how === SLEEPS_ON_DOORBELL && this.bell())) return;
+    futexNotify(this.words, word, 1);
   }
 
   // ---- consumer side ----
@@ -162,9 +169,7 @@ export class Ring {
     if (Atomics.load(this.words, WRITER_SLEEPING) !== 0) {
       // Hysteresis: wake a sleeping producer once half the ring is free (or all of it), not per byte.
       const used = (Atomics.load(this.words, WRITE_POS) - this.#readPos) >>> 0;
-      if (used <= this.capacity >>> 1 && Atomics.exchange(this.words, WRITER_SLEEPING, 0) !== 0) {
-        futexNotify(this.words, READ_POS, 1);
-      }
+      if (used <= this.capacity >>> 1) this.#wake(WRITER_SLEEPING, READ_POS);
     }
   }
 

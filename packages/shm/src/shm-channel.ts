@@ -8,15 +8,18 @@ import {
   toIpcError,
   WaiterQueue,
 } from "@ipc/core/transport";
-import { readChannelCapacity, ringOffset } from "./channel-segment.js";
+import { readChannelCapacity, readDoorbellAddress, ringOffset } from "./channel-segment.js";
+import { Doorbell } from "./doorbell.js";
 import { ShmErrorCode } from "./errors.js";
-import { futexNotify, futexWaitAsync } from "./futex.js";
+import { type FutexWaitResult, futexNotify, futexWaitAsync } from "./futex.js";
 import {
   READ_POS,
   READER_CLOSED,
   READER_PID,
   READER_SLEEPING,
   Ring,
+  SLEEPS_ON_DOORBELL,
+  SLEEPS_ON_FUTEX,
   WRITE_POS,
   WRITER_CLOSED,
   WRITER_PID,
@@ -30,13 +33,13 @@ import { ADAPTIVE_MIN_SPIN_MS, SpinPolicy } from "./spin-policy.js";
 
 /** The least milliseconds a receive (or a blocked send) spins by default, adapting up from there (see SpinPolicy). */
 export const DEFAULT_SPIN_MS = ADAPTIVE_MIN_SPIN_MS;
-/** How often a sleeping end checks that the peer process is alive, in milliseconds. */
+/** How often an end sleeping on a futex (no doorbell) checks that the peer process is alive, in milliseconds. */
 const PEER_CHECK_MS = 100;
 
 /** Options of a shared-memory channel end: the channel options, and how long to spin. */
 export interface ShmChannelOptions<T> extends Omit<BaseChannelOptions<T>, "direction"> {
   /**
-   * Milliseconds a receive with nothing to read spins on the ring before sleeping on a futex (and a send
+   * Milliseconds a receive with nothing to read spins on the ring before it sleeps (and a send
    * that found the ring full, before sleeping); fractions allowed (`0.05` is 50 µs). Spinning blocks the
    * event loop for that long and buys sub-microsecond wake-ups; 0 never spins. By default it adapts: a
    * little longer than the peer's recent answers took, from 20 µs to 250 µs, and 20 µs for a peer slower
@@ -68,9 +71,11 @@ export interface NameOwnership {
 /**
  * A message channel over shared memory: two single-producer, single-consumer rings in one segment, one
  * per direction, framed as `multiprocessing.connection` frames. A receive first spins on the ring
- * (`spin`), then sleeps on a futex on a waiter thread; a full ring makes sends wait (backpressure); a peer
- * that dies is noticed within ~100 ms (`ERR_IPC_PEER_GONE`). Everything in the rings and their control
- * words may have been written by another process, and is checked before use.
+ * (`spin`), then sleeps on the doorbell (a Unix socket the event loop polls, rung by the peer only while
+ * this end sleeps); a full ring makes sends wait (backpressure); a peer that dies hangs up the doorbell and
+ * is reported at once (`ERR_IPC_PEER_GONE`). Without a doorbell (a peer that does not connect one) an end
+ * sleeps on a futex on a waiter thread and checks the peer's pid every 100 ms. Everything in the rings and
+ * their control words may have been written by another process, and is checked before use.
  */
 export class ShmChannelEnd<T> extends BaseChannel<T> implements ShmChannel<T> {
   readonly #segment: Segment;
@@ -82,18 +87,31 @@ export class ShmChannelEnd<T> extends BaseChannel<T> implements ShmChannel<T> {
   /** When a receive that found nothing went to sleep (to learn how long the peer took), else undefined. */
   #sleptSince: number | undefined;
   readonly #name: NameOwnership | undefined;
+  readonly #bell: Doorbell | undefined;
+  /** Ends an idle sleep early (see `#idle`). */
+  #wakeIdle: (() => void) | undefined;
   readonly #stop = new AbortController();
   /** Waiting for every queued frame to be in the ring (flush, close). */
   readonly #writtenOut = new WaiterQueue<void>();
   #writerRunning = false;
-  #readerSleeping = false;
+  /** How the read loop sleeps now: 0 awake, else SLEEPS_ON_FUTEX or SLEEPS_ON_DOORBELL. */
+  #readerSleeping = 0;
   #readerStarted = false;
   #waitingForSpace = false;
   #ended = false;
   #peerSeen = false;
 
-  /** The end of the channel in `segment`: the creator's (ring 0 out) or the opener's (ring 1 out). */
-  constructor(segment: Segment, creator: boolean, options: ShmChannelOptions<T>, name?: NameOwnership) {
+  /**
+   * The end of the channel in `segment`: the creator's (ring 0 out; `doorbell` listening) or the opener's
+   * (ring 1 out; it connects to the doorbell the header names).
+   */
+  constructor(
+    segment: Segment,
+    creator: boolean,
+    options: ShmChannelOptions<T>,
+    doorbell?: Doorbell,
+    name?: NameOwnership,
+  ) {
     super(options);
     const spin = options.spin;
     if (spin !== undefined && (typeof spin !== "number" || !(spin >= 0) || !Number.isFinite(spin))) {
@@ -123,6 +141,15 @@ export class ShmChannelEnd<T> extends BaseChannel<T> implements ShmChannel<T> {
       Atomics.store(this.#out.words, WRITER_PID, process.pid);
       // Tell the creator (it may be asleep on its incoming ring) that we are here.
       futexNotify(this.#out.words, WRITE_POS, 1);
+      const address = readDoorbellAddress(segment);
+      if (address !== undefined) doorbell = Doorbell.connect(address);
+    }
+    this.#bell = doorbell;
+    if (doorbell !== undefined) {
+      const ring = () => doorbell.ring();
+      this.#out.bell = ring;
+      this.#in.bell = ring;
+      doorbell.onUp = () => this.#doorbellUp();
     }
     this.#reader = new RingReader(
       this.#in,
@@ -185,6 +212,11 @@ export class ShmChannelEnd<T> extends BaseChannel<T> implements ShmChannel<T> {
     return this.#writer.pending === 0;
   }
 
+  /** How a sleeping end is woken now: by the doorbell once it is up, else by a futex. @internal */
+  get wakesBy(): "doorbell" | "futex" {
+    return this.#bell?.up ? "doorbell" : "futex";
+  }
+
   /** Writes raw bytes past the framing (for tests of what a reader does with bad input). @internal */
   writeRaw(bytes: Uint8Array): void {
     if (this.#out.writable() < bytes.byteLength)
@@ -218,8 +250,8 @@ export class ShmChannelEnd<T> extends BaseChannel<T> implements ShmChannel<T> {
     }
     if (got > 0) this.#spin.observe(performance.now() - started);
     else this.#sleptSince = started;
-    if (got === 0 && this.#readerSleeping) {
-      Atomics.store(words, READER_SLEEPING, 1);
+    if (got === 0 && this.#readerSleeping !== 0) {
+      Atomics.store(words, READER_SLEEPING, this.#readerSleeping);
       this.#drain(); // bytes published while the flag was down
     }
   }
@@ -276,16 +308,19 @@ export class ShmChannelEnd<T> extends BaseChannel<T> implements ShmChannel<T> {
           this.#end(this.#incompleteFrameError("closed the channel"));
           return;
         }
-        this.#readerSleeping = true;
-        Atomics.store(words, READER_SLEEPING, 1);
-        let result = "not-equal";
-        if (Atomics.load(words, WRITE_POS) === seen && Atomics.load(words, WRITER_CLOSED) === 0) {
-          result = await futexWaitAsync(words, WRITE_POS, seen, {
-            timeout: PEER_CHECK_MS,
-            signal: this.#stop.signal,
-          });
+        if (this.#bell?.hungUp) {
+          this.#drain();
+          this.#end(this.#incompleteFrameError("died") ?? this.#peerGone());
+          return;
         }
-        this.#readerSleeping = false;
+        const mode = this.#sleepMode();
+        this.#readerSleeping = mode;
+        Atomics.store(words, READER_SLEEPING, mode);
+        let result: FutexWaitResult = "not-equal";
+        if (Atomics.load(words, WRITE_POS) === seen && Atomics.load(words, WRITER_CLOSED) === 0) {
+          result = await this.#sleep(mode, words, WRITE_POS, seen);
+        }
+        this.#readerSleeping = 0;
         Atomics.store(words, READER_SLEEPING, 0);
         if (result === "timed-out" && !this.#peerAlive()) {
           this.#drain();
@@ -322,14 +357,17 @@ export class ShmChannelEnd<T> extends BaseChannel<T> implements ShmChannel<T> {
           this.#end(undefined);
           return;
         }
-        Atomics.store(words, WRITER_SLEEPING, 1);
+        if (this.#bell?.hungUp) {
+          this.#end(this.#peerGone());
+          return;
+        }
+        const mode = this.#sleepMode();
+        Atomics.store(words, WRITER_SLEEPING, mode);
         const seen = Atomics.load(words, READ_POS);
-        let result = "not-equal";
+        let result: FutexWaitResult = "not-equal";
         if (this.#out.writable() < need()) {
-          result = await futexWaitAsync(words, READ_POS, seen, {
-            timeout: PEER_CHECK_MS,
-            signal: this.#stop.signal,
-          });
+          // A blocked send is something waiting: never the idle sleep.
+          result = await this.#sleep(mode === SLEEPS_ON_DOORBELL ? mode : 0, words, READ_POS, seen);
         }
         Atomics.store(words, WRITER_SLEEPING, 0);
         if (result === "timed-out" && !this.#peerAlive()) {
@@ -342,6 +380,53 @@ export class ShmChannelEnd<T> extends BaseChannel<T> implements ShmChannel<T> {
     } finally {
       this.#writerRunning = false;
     }
+  }
+
+  /** How this end sleeps now: on the doorbell once it is up, else on a futex. */
+  #sleepMode(): number {
+    return this.#bell?.up ? SLEEPS_ON_DOORBELL : SLEEPS_ON_FUTEX;
+  }
+
+  /**
+   * Sleeps until `words[index]` may have left `seen`: on the doorbell (no timeout: a dead peer hangs up),
+   * else on the futex for at most PEER_CHECK_MS, or (`SLEEPS_ON_FUTEX` while nothing waits on this end) on
+   * an unref'd timer, so an idle channel does not keep the process alive.
+   */
+  async #sleep(mode: number, words: Int32Array, index: number, seen: number): Promise<FutexWaitResult> {
+    if (mode === SLEEPS_ON_DOORBELL) {
+      await this.#bell!.wait();
+      return "ok";
+    }
+    if (mode === SLEEPS_ON_FUTEX && !this.keepsAlive) return this.#idle();
+    return futexWaitAsync(words, index, seen, { timeout: PEER_CHECK_MS, signal: this.#stop.signal });
+  }
+
+  /** "timed-out" after PEER_CHECK_MS on a timer that keeps nothing alive, or "ok" when `#wakeIdle` is called. */
+  #idle(): Promise<FutexWaitResult> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        this.#wakeIdle = undefined;
+        resolve("timed-out");
+      }, PEER_CHECK_MS).unref();
+      this.#wakeIdle = () => {
+        clearTimeout(timer);
+        this.#wakeIdle = undefined;
+        resolve("ok");
+      };
+    });
+  }
+
+  /** The doorbell came up: wake this end's futex sleepers so they sleep on it from now on. */
+  #doorbellUp(): void {
+    this.keepAliveChanged();
+    this.#wakeIdle?.();
+    futexNotify(this.#in.words, WRITE_POS);
+    futexNotify(this.#out.words, READ_POS);
+  }
+
+  protected override keepAliveChanged(): void {
+    this.#bell?.keepAlive(this.keepsAlive && !this.#ended);
+    this.#wakeIdle?.();
   }
 
   #notePeer(): void {
@@ -359,6 +444,15 @@ export class ShmChannelEnd<T> extends BaseChannel<T> implements ShmChannel<T> {
     return new IpcError(IpcErrorCode.PEER_GONE, `the peer process ${this.peerPid} died; the channel is gone`);
   }
 
+  /** The doorbell hung up without a clean close: the peer died, or its end failed and let go. */
+  #peerGone(): IpcError {
+    if (!this.#peerAlive()) return this.#peerDied();
+    return new IpcError(
+      IpcErrorCode.PEER_GONE,
+      `the peer process ${this.peerPid} hung up without closing the channel (it is exiting, or its end failed); the channel is gone`,
+    );
+  }
+
   /** PEER_GONE when the peer stopped inside a frame, else undefined (a clean end). */
   #incompleteFrameError(what: string): IpcError | undefined {
     if (!this.#reader.midFrame) return undefined;
@@ -373,6 +467,8 @@ export class ShmChannelEnd<T> extends BaseChannel<T> implements ShmChannel<T> {
     if (this.#ended) return;
     this.#ended = true;
     this.#stop.abort();
+    this.#bell?.close();
+    this.#wakeIdle?.();
     this.#writtenOut.resolveAll();
     if (error === undefined) this.peerEnded();
     else if (error.code === IpcErrorCode.PEER_GONE) this.peerEnded(error);
@@ -389,6 +485,8 @@ export class ShmChannelEnd<T> extends BaseChannel<T> implements ShmChannel<T> {
     futexNotify(incoming, READ_POS);
     this.#ended = true;
     this.#stop.abort();
+    this.#bell?.close();
+    this.#wakeIdle?.();
     this.#name?.unlink();
     this.#segment.close();
   }

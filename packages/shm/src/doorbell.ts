@@ -1,0 +1,196 @@
+import { randomBytes, timingSafeEqual } from "node:crypto";
+import { connect, createServer, type Server, type Socket } from "node:net";
+
+/** Bytes of a doorbell's address id, and of the key a caller presents, in the channel segment's header. */
+export const DOORBELL_ID_BYTES = 16;
+export const DOORBELL_KEY_BYTES = 16;
+/** How long a connection to a doorbell has to present its key, in milliseconds. */
+const KEY_TIMEOUT_MS = 1000;
+/** Connections that may be presenting a key at once; more are refused (the channel then sleeps on futexes). */
+const MAX_UNPROVEN_CONNECTIONS = 4;
+/** What one ring writes: any byte is a ring. */
+const RING = Buffer.from([1]);
+
+/** Where a doorbell listens (an abstract Unix socket named from `id`) and the key a caller must present. */
+export interface DoorbellAddress {
+  readonly id: Uint8Array;
+  readonly key: Uint8Array;
+}
+
+/** How a wait for the doorbell ended: it rang (or rang earlier, spuriously), or the other end is gone. */
+export type DoorbellWait = "rung" | "hung-up";
+
+/** The abstract socket name of a doorbell: `\0ipc-shm-<hex id>` (no file, gone with its listener). */
+export function doorbellPath(id: Uint8Array): string {
+  return `\0ipc-shm-${Buffer.from(id.buffer, id.byteOffset, id.byteLength).toString("hex")}`;
+}
+
+/** True when doorbells can exist here: abstract Unix sockets are Linux's. */
+export function doorbellsSupported(): boolean {
+  return process.platform === "linux";
+}
+
+/**
+ * The wake-up line between the two ends of a shared-memory channel: a Unix socket that libuv polls like
+ * any other, so a sleeping end is woken by one event-loop wake-up, and the other end's death (its socket
+ * hangs up when the kernel closes its descriptors) is seen at once. The creator listens on a random
+ * abstract address written into the segment with a random key; the opener connects and presents the key
+ * (a process that cannot read the segment cannot present it), and the creator answers with one byte. A
+ * doorbell that never comes up (an older peer, another network namespace, a refused connection) leaves
+ * the channel on its futexes. Every byte after that is a ring; their contents mean nothing, so a peer that
+ * floods the socket costs CPU, never memory.
+ */
+export class Doorbell {
+  #socket: Socket | undefined;
+  #server: Server | undefined;
+  #up = false;
+  #hungUp = false;
+  #closed = false;
+  #keepAlive = false;
+  #waiters: Array<(result: DoorbellWait) => void> = [];
+  #unproven = 0;
+  /** Called once when the doorbell comes up. */
+  onUp: (() => void) | undefined;
+
+  private constructor() {}
+
+  /** A doorbell for a new channel, listening (unless unsupported here); `address` goes into the segment's header. */
+  static listen(): { doorbell: Doorbell; address: DoorbellAddress | undefined } {
+    const doorbell = new Doorbell();
+    if (!doorbellsSupported()) return { doorbell, address: undefined };
+    const address = { id: randomBytes(DOORBELL_ID_BYTES), key: randomBytes(DOORBELL_KEY_BYTES) };
+    const server = createServer({ allowHalfOpen: false }, (socket) => doorbell.#admit(socket, address.key));
+    // A listen that fails (the address taken, say) leaves the channel on its futexes.
+    server.on("error", () => doorbell.#stopListening());
+    server.listen(doorbellPath(address.id));
+    server.unref();
+    doorbell.#server = server;
+    return { doorbell, address };
+  }
+
+  /** Connects to the doorbell of the channel being opened, presenting its key. */
+  static connect(address: DoorbellAddress): Doorbell {
+    const doorbell = new Doorbell();
+    const socket = connect(doorbellPath(address.id));
+    socket.write(Buffer.from(address.key));
+    doorbell.#attach(socket, 0);
+    return doorbell;
+  }
+
+  /** True once both ends are connected: the peer can be rung, and its hang-up is its end. */
+  get up(): boolean {
+    return this.#up;
+  }
+
+  /** True once an up doorbell hung up (the peer closed or died). */
+  get hungUp(): boolean {
+    return this.#hungUp;
+  }
+
+  /**
+   * Rings the peer (it said it sleeps on its doorbell); false when there is no line to ring, so the caller
+   * uses the futex. The opener may ring before its own doorbell is up: the creator, which sleeps on its
+   * doorbell from the moment it accepted the key, may be waiting for it.
+   */
+  ring(): boolean {
+    const socket = this.#socket;
+    if (this.#closed || this.#hungUp || socket === undefined || socket.destroyed) return false;
+    // Bytes still queued in this process mean the peer has not read an earlier ring yet: it will wake anyway.
+    if (socket.writableLength === 0) socket.write(RING);
+    return true;
+  }
+
+  /** Resolves on the next ring or at once after a hang-up; rings that came while nobody waited are not kept. */
+  wait(): Promise<DoorbellWait> {
+    if (this.#hungUp || this.#closed) return Promise.resolve("hung-up");
+    return new Promise((resolve) => this.#waiters.push(resolve));
+  }
+
+  /** Whether the doorbell keeps the process alive (as `socket.ref()`); it never does by default. */
+  keepAlive(keep: boolean): void {
+    this.#keepAlive = keep;
+    if (keep) this.#socket?.ref();
+    else this.#socket?.unref();
+  }
+
+  /** Hangs up (the peer sees it at once) and stops listening. Idempotent. */
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#stopListening();
+    this.#socket?.destroy();
+    this.#settle("hung-up");
+  }
+
+  /** A connection to a listening doorbell: it must present `key` in time, and only one ever gets in. */
+  #admit(socket: Socket, key: Uint8Array): void {
+    socket.on("error", () => {});
+    if (this.#socket !== undefined || this.#closed || this.#unproven >= MAX_UNPROVEN_CONNECTIONS) {
+      socket.destroy();
+      return;
+    }
+    this.#unproven += 1;
+    const timer = setTimeout(() => socket.destroy(), KEY_TIMEOUT_MS).unref();
+    let received = Buffer.alloc(0);
+    const onData = (chunk: Buffer) => {
+      received = Buffer.concat([received, chunk]);
+      if (received.byteLength < key.byteLength) return;
+      done();
+      const presented = received.subarray(0, key.byteLength);
+      if (this.#socket !== undefined || this.#closed || !timingSafeEqual(presented, key)) {
+        socket.destroy();
+        return;
+      }
+      this.#stopListening();
+      socket.write(RING); // the answer: the opener's doorbell is up
+      this.#attach(socket, received.byteLength - key.byteLength);
+      this.#comeUp();
+    };
+    const done = () => {
+      clearTimeout(timer);
+      socket.off("data", onData);
+      socket.off("close", done);
+      this.#unproven -= 1;
+    };
+    socket.on("data", onData);
+    socket.on("close", done);
+  }
+
+  /** Makes `socket` this doorbell's line; `rungAlready` bytes of rings arrived with the key. */
+  #attach(socket: Socket, rungAlready: number): void {
+    this.#socket = socket;
+    socket.on("error", () => {});
+    if (!this.#keepAlive) socket.unref();
+    socket.on("data", () => {
+      // The opener's first byte is the creator's answer.
+      if (!this.#up) this.#comeUp();
+      this.#settle("rung");
+    });
+    const hangUp = () => {
+      if (this.#up) this.#hungUp = true;
+      this.#settle("hung-up");
+    };
+    socket.on("end", hangUp);
+    socket.on("close", hangUp);
+    if (rungAlready > 0) this.#settle("rung");
+  }
+
+  #comeUp(): void {
+    if (this.#up || this.#closed) return;
+    this.#up = true;
+    this.onUp?.();
+  }
+
+  #stopListening(): void {
+    const server = this.#server;
+    this.#server = undefined;
+    server?.close();
+  }
+
+  #settle(result: DoorbellWait): void {
+    const waiters = this.#waiters;
+    if (waiters.length === 0) return;
+    this.#waiters = [];
+    for (const resolve of waiters) resolve(result);
+  }
+}

@@ -1,0 +1,141 @@
+import { connect } from "node:net";
+import { fileURLToPath } from "node:url";
+import { IpcErrorCode } from "@ipc/core";
+import { createShmChannel, openSegment, openShmChannel, type ShmChannel } from "@ipc/shm";
+import { spawnPeer, waitUntil } from "@ipc-internal/test-utils";
+import { describe, expect, it } from "vitest";
+import { readDoorbellAddress } from "../src/channel-segment.js";
+import { doorbellPath } from "../src/doorbell.js";
+import type { ShmChannelEnd } from "../src/shm-channel.js";
+
+const PEER = fileURLToPath(new URL("./fixtures/doorbell-peer.ts", import.meta.url));
+let counter = 0;
+const freshName = () => `ipc-test-${process.pid}-bell-${(counter += 1)}`;
+const wakesBy = (channel: ShmChannel<unknown>) => (channel as ShmChannelEnd<unknown>).wakesBy;
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Creates a channel (never spinning, its name kept until close) and starts `doorbell-peer.ts` in `mode` on it. */
+async function withPeer(mode: string) {
+  const name = freshName();
+  const channel = createShmChannel<string>({ name, spin: 0, unlink: "on-close" });
+  const peer = spawnPeer(PEER, { args: [name, mode], stdio: ["ignore", "inherit", "inherit"] });
+  expect(await channel.receive({ timeout: 10_000 })).toBe("ready");
+  await waitUntil(() => wakesBy(channel) === "doorbell", "the doorbell to come up");
+  return { name, channel, peer };
+}
+
+describe.runIf(process.platform === "linux")("shared-memory channel doorbell", () => {
+  it("a receive asleep on the doorbell is woken by a send from another process", async () => {
+    const { channel, peer } = await withPeer("echo");
+    try {
+      for (const pause of [0, 5, 50, 200]) {
+        const reply = channel.receive({ timeout: 5000 });
+        await sleep(pause); // the echo child, and then this receive, are asleep by now
+        await channel.send(`after ${pause} ms`);
+        expect(await reply).toBe(`after ${pause} ms`);
+      }
+      expect(wakesBy(channel)).toBe("doorbell");
+    } finally {
+      await channel.close();
+      expect(await peer.exited).toEqual({ code: 0, signal: null });
+    }
+  });
+
+  it("reports a SIGKILLed peer within 10 ms (the doorbell hangs up), not at the next liveness check", async () => {
+    const delays: number[] = [];
+    for (let attempt = 0; attempt < 3; attempt += 1) {
+      const { channel, peer } = await withPeer("hold");
+      const receive = channel.receive().then(
+        () => Number.NaN,
+        (error: { code?: string }) => {
+          expect(error.code).toBe(IpcErrorCode.PEER_GONE);
+          return performance.now();
+        },
+      );
+      await sleep(20); // asleep on the doorbell
+      const killedAt = performance.now();
+      peer.child.kill("SIGKILL");
+      const reportedAt = await receive;
+      delays.push(reportedAt - killedAt);
+      await peer.exited;
+      await channel.close();
+    }
+    // Each attempt, on a loaded 2-core machine: the best of three must be well under the 100 ms poll.
+    expect(Math.min(...delays), `delays ${delays.map((d) => d.toFixed(1)).join(", ")} ms`).toBeLessThan(10);
+    expect(Math.max(...delays), `delays ${delays.map((d) => d.toFixed(1)).join(", ")} ms`).toBeLessThan(50);
+  });
+
+  it("an idle open channel does not keep the process alive; after ref() it does, until the other end closes", async () => {
+    const idle = await withPeer("idle");
+    // The child exits on its own with its channel open; this end then sees it go.
+    expect(await idle.peer.exited).toEqual({ code: 0, signal: null });
+    await expect(idle.channel.receive({ timeout: 5000 })).rejects.toMatchObject({
+      code: IpcErrorCode.PEER_GONE,
+    });
+    await idle.channel.close();
+
+    const held = await withPeer("idle-ref");
+    const exited = await Promise.race([held.peer.exited, sleep(500).then(() => "still running")]);
+    expect(exited).toBe("still running");
+    await held.channel.close();
+    expect(await held.peer.exited).toEqual({ code: 0, signal: null });
+  });
+
+  it("drops a stranger that connects to the doorbell without the key; the real peer still gets in", async () => {
+    const name = freshName();
+    await using creator = createShmChannel<string>({ name, spin: 0, unlink: "on-close" });
+    const address = (() => {
+      using segment = openSegment(name);
+      return readDoorbellAddress(segment)!;
+    })();
+    const stranger = connect(doorbellPath(address.id));
+    stranger.on("error", () => {});
+    stranger.write(Buffer.alloc(16, 7));
+    await new Promise((resolve) => stranger.once("close", resolve));
+    await using opener = openShmChannel<string>(name, { spin: 0 });
+    await waitUntil(() => wakesBy(creator) === "doorbell" && wakesBy(opener) === "doorbell", "the doorbell");
+    const reply = creator.receive({ timeout: 5000 });
+    await sleep(10);
+    await opener.send("in");
+    expect(await reply).toBe("in");
+  });
+
+  it("falls back to futexes when the doorbell cannot come up (strangers hold every slot), and still delivers", async () => {
+    const name = freshName();
+    await using creator = createShmChannel<string>({ name, spin: 0, unlink: "on-close" });
+    const address = (() => {
+      using segment = openSegment(name);
+      return readDoorbellAddress(segment)!;
+    })();
+    // Strangers that connect and say nothing hold the slots for unproven callers (for 1 s each).
+    const strangers = Array.from({ length: 4 }, () =>
+      connect(doorbellPath(address.id)).on("error", () => {}),
+    );
+    await Promise.all(strangers.map((socket) => new Promise((resolve) => socket.once("connect", resolve))));
+    await sleep(20);
+    await using opener = openShmChannel<string>(name, { spin: 0 });
+    const reply = creator.receive({ timeout: 5000 });
+    await sleep(50);
+    await opener.send("by futex");
+    expect(await reply).toBe("by futex");
+    expect(wakesBy(opener)).toBe("futex");
+    for (const socket of strangers) socket.destroy();
+  });
+
+  it("works with a peer that has no doorbell (a header without one): both ends sleep on futexes", async () => {
+    const name = freshName();
+    await using creator = createShmChannel<string>({ name, spin: 0, unlink: "on-close" });
+    {
+      using segment = openSegment(name);
+      new Uint8Array(segment.buffer, 16, 32).fill(0); // as an older creator, or another language, writes it
+    }
+    await using opener = openShmChannel<string>(name, { spin: 0 });
+    for (let i = 0; i < 20; i += 1) {
+      const reply = opener.receive({ timeout: 5000 });
+      await sleep(i % 2);
+      await creator.send(`m${i}`);
+      expect(await reply).toBe(`m${i}`);
+    }
+    expect([wakesBy(creator), wakesBy(opener)]).toEqual(["futex", "futex"]);
+  });
+});
