@@ -1,4 +1,5 @@
 import type { Duplex } from "node:stream";
+import { CopyPool } from "./copy-pool.js";
 import { IpcError, IpcErrorCode, toIpcError } from "./errors.js";
 import { encodeFrameHeader, frameHeaderSize, writeFrameHeader } from "./framing.js";
 import { raceTimeout } from "./timing.js";
@@ -68,9 +69,8 @@ export class CoalescingWriter implements FrameWriter {
   #batchStart = 0;
   #batchEnd = 0;
   #flushScheduled = false;
-  /** Copy buffers whose writes completed, for the next large borrowed payloads (at most SPARE_COPY_BYTES). */
-  readonly #spares: Buffer[] = [];
-  #spareBytes = 0;
+  /** Copy buffers whose writes completed, for the next large borrowed payloads. */
+  readonly #copies = new CopyPool(SPARE_COPY_BYTES);
 
   constructor(stream: Duplex) {
     this.#stream = stream;
@@ -107,33 +107,16 @@ export class CoalescingWriter implements FrameWriter {
     this.#tracker.issued();
     if (borrowed) {
       // The send resolves now, so bytes the caller still owns are copied; freshly encoded ones are not.
-      const copy = this.#copyBuffer(length);
+      const copy = this.#copies.take(length);
       copy.set(payload);
       stream.write(copy.subarray(0, length), (error?: Error | null) => {
-        this.#keepSpare(copy);
+        this.#copies.give(copy);
         this.#tracker.onWritten(error);
       });
     } else {
       stream.write(payload, this.#tracker.onWritten);
     }
     stream.uncork();
-  }
-
-  /** A buffer of at least `length` bytes: a spare that fits without wasting half of it, else a new one. */
-  #copyBuffer(length: number): Buffer {
-    const index = this.#spares.findIndex(
-      (spare) => spare.byteLength >= length && spare.byteLength <= 2 * length,
-    );
-    if (index < 0) return Buffer.allocUnsafeSlow(length);
-    const [spare] = this.#spares.splice(index, 1);
-    this.#spareBytes -= spare!.byteLength;
-    return spare!;
-  }
-
-  #keepSpare(buffer: Buffer): void {
-    if (this.#spareBytes + buffer.byteLength > SPARE_COPY_BYTES) return;
-    this.#spares.push(buffer);
-    this.#spareBytes += buffer.byteLength;
   }
 
   flushed(): Promise<void> {
@@ -147,8 +130,7 @@ export class CoalescingWriter implements FrameWriter {
 
   dispose(): void {
     this.#batch = undefined;
-    this.#spares.length = 0;
-    this.#spareBytes = 0;
+    this.#copies.clear();
   }
 
   #scheduleFlush(): void {

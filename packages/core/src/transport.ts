@@ -3,6 +3,7 @@ export type { BaseChannelOptions } from "./base-channel.js";
 export { BaseChannel } from "./base-channel.js";
 export { ClosableEnd } from "./closable-end.js";
 export { decodeWith, encodeWith } from "./codec.js";
+export { CopyPool } from "./copy-pool.js";
 export { toIpcError } from "./errors.js";
 export {
   checkFrameSize,

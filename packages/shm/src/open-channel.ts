@@ -4,14 +4,14 @@ import type { SegmentAddress } from "./segment.js";
 import { createFormatted, openFormatted } from "./segment-header.js";
 import { type ShmChannel, ShmChannelEnd, type ShmChannelOptions } from "./shm-channel.js";
 
-/** Bytes of ring per direction unless `capacity` says otherwise: 1 MiB. */
-export const DEFAULT_RING_CAPACITY_BYTES = 1024 * 1024;
+/** Bytes of ring per direction unless `capacity` says otherwise: 4 MiB (a 1 MiB message then goes in whole). */
+export const DEFAULT_RING_CAPACITY_BYTES = 4 * 1024 * 1024;
 
 /** Options of {@link createShmChannel}. */
 export interface CreateShmChannelOptions<T> extends ShmChannelOptions<T> {
   /** A name in /dev/shm the peer opens with `openShmChannel(name)`; omit it for anonymous memory handed over by descriptor (`channel.fd`). */
   name?: string | undefined;
-  /** Bytes of ring in each direction: a power of two from 4 KiB to 1 GiB. @default 1 MiB */
+  /** Bytes of ring in each direction: a power of two from 4 KiB to 1 GiB. @default 4 MiB */
   capacity?: number | undefined;
   /** Permission bits of a named channel. @default 0o600 */
   mode?: number | undefined;

@@ -1,11 +1,16 @@
-import { encodeFrameHeader, frameHeaderSize } from "@ipc/core/transport";
+import { CopyPool, encodeFrameHeader, frameHeaderSize } from "@ipc/core/transport";
 import type { Ring } from "./ring.js";
+
+/** Most bytes of copy buffers kept for reuse (see CopyPool). */
+const COPY_POOL_BYTES = 4 * 1024 * 1024;
 
 /** A frame waiting to go into the ring: its header (long form only), payload, and progress. */
 interface Outgoing {
   /** The 12-byte header of a long frame; short headers are written straight into the ring. */
   readonly header: Uint8Array | undefined;
   readonly payload: Uint8Array;
+  /** The pool buffer `payload` was copied into (a borrowed payload), given back once it is in the ring. */
+  readonly copy: Buffer | undefined;
   headerDone: boolean;
   sent: number;
 }
@@ -18,6 +23,7 @@ interface Outgoing {
 export class RingWriter {
   readonly #ring: Ring;
   readonly #pending: Outgoing[] = [];
+  readonly #copies = new CopyPool(COPY_POOL_BYTES);
 
   constructor(ring: Ring) {
     this.#ring = ring;
@@ -47,9 +53,12 @@ export class RingWriter {
       ring.publish();
       return;
     }
+    const copy = borrowed ? this.#copies.take(length) : undefined;
+    copy?.set(payload);
     this.#pending.push({
       header: short ? undefined : encodeFrameHeader(length),
-      payload: borrowed ? payload.slice() : payload,
+      payload: copy === undefined ? payload : copy.subarray(0, length),
+      copy,
       headerDone: false,
       sent: 0,
     });
@@ -78,6 +87,7 @@ export class RingWriter {
       }
       if (next.sent < next.payload.byteLength) break;
       this.#pending.shift();
+      if (next.copy !== undefined) this.#copies.give(next.copy);
       wrote = true;
     }
     if (wrote) ring.publish();
