@@ -5,7 +5,10 @@ import { connect, createServer, type Server, type Socket } from "node:net";
 export const DOORBELL_ID_BYTES = 16;
 export const DOORBELL_KEY_BYTES = 16;
 /** How long a connection to a doorbell has to present its key, in milliseconds. */
-const KEY_TIMEOUT_MS = 1000;
+const KEY_TIMEOUT_MS = 2000;
+/** Times an opener connects again when it was dropped before the answer (a blocked event loop, say). */
+const CONNECT_ATTEMPTS = 3;
+const RECONNECT_DELAY_MS = 20;
 /** Connections that may be presenting a key at once; more are refused (the channel then sleeps on futexes). */
 const MAX_UNPROVEN_CONNECTIONS = 4;
 /** What one ring writes: any byte is a ring. */
@@ -17,10 +20,13 @@ export interface DoorbellAddress {
   readonly key: Uint8Array;
 }
 
-/** How a wait for the doorbell ended: it rang (or rang earlier, spuriously), or the other end is gone. */
-export type DoorbellWait = "rung" | "hung-up";
+/** How a wait for the doorbell ended: it rang (or rang earlier, spuriously), the other end is gone, or time ran out. */
+export type DoorbellWait = "rung" | "hung-up" | "timed-out";
 
-/** The abstract socket name of a doorbell: `\0ipc-shm-<hex id>` (no file, gone with its listener). */
+/**
+ * The abstract socket name of a doorbell: `\0ipc-shm-<lowercase hex id>` (no file, gone with its
+ * listener). Node 20 binds and connects it as the whole 108-byte `sun_path`, NUL-padded (see the wire format).
+ */
 export function doorbellPath(id: Uint8Array): string {
   return `\0ipc-shm-${Buffer.from(id.buffer, id.byteOffset, id.byteLength).toString("hex")}`;
 }
@@ -48,7 +54,11 @@ export class Doorbell {
   #closed = false;
   #keepAlive = false;
   #waiters: Array<(result: DoorbellWait) => void> = [];
-  #unproven = 0;
+  /** Connections that have not presented a key yet (unref'd; destroyed by `close`). */
+  readonly #unproven = new Set<Socket>();
+  /** The opener's: where to connect again if dropped before the answer, and how many tries are left. */
+  #address: DoorbellAddress | undefined;
+  #attemptsLeft = 0;
   /** Called once when the doorbell comes up. */
   onUp: (() => void) | undefined;
 
@@ -71,10 +81,18 @@ export class Doorbell {
   /** Connects to the doorbell of the channel being opened, presenting its key. */
   static connect(address: DoorbellAddress): Doorbell {
     const doorbell = new Doorbell();
+    doorbell.#address = address;
+    doorbell.#attemptsLeft = CONNECT_ATTEMPTS;
+    doorbell.#dial();
+    return doorbell;
+  }
+
+  #dial(): void {
+    const address = this.#address!;
+    this.#attemptsLeft -= 1;
     const socket = connect(doorbellPath(address.id));
     socket.write(Buffer.from(address.key));
-    doorbell.#attach(socket, 0);
-    return doorbell;
+    this.#attach(socket, 0);
   }
 
   /** True once both ends are connected: the peer can be rung, and its hang-up is its end. */
@@ -100,10 +118,23 @@ export class Doorbell {
     return true;
   }
 
-  /** Resolves on the next ring or at once after a hang-up; rings that came while nobody waited are not kept. */
-  wait(): Promise<DoorbellWait> {
+  /**
+   * Resolves on the next ring, at once after a hang-up, or after `timeoutMs` (on a timer that keeps nothing
+   * alive); rings that came while nobody waited are not kept.
+   */
+  wait(timeoutMs: number): Promise<DoorbellWait> {
     if (this.#hungUp || this.#closed) return Promise.resolve("hung-up");
-    return new Promise((resolve) => this.#waiters.push(resolve));
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        this.#waiters = this.#waiters.filter((waiter) => waiter !== settle);
+        resolve("timed-out");
+      }, timeoutMs).unref();
+      const settle = (result: DoorbellWait) => {
+        clearTimeout(timer);
+        resolve(result);
+      };
+      this.#waiters.push(settle);
+    });
   }
 
   /** Whether the doorbell keeps the process alive (as `socket.ref()`); it never does by default. */
@@ -119,18 +150,22 @@ export class Doorbell {
     this.#closed = true;
     this.#stopListening();
     this.#socket?.destroy();
+    for (const socket of this.#unproven) socket.destroy();
     this.#settle("hung-up");
   }
 
   /** A connection to a listening doorbell: it must present `key` in time, and only one ever gets in. */
   #admit(socket: Socket, key: Uint8Array): void {
     socket.on("error", () => {});
-    if (this.#socket !== undefined || this.#closed || this.#unproven >= MAX_UNPROVEN_CONNECTIONS) {
+    socket.unref(); // a stranger's connection must not keep this process alive
+    if (this.#socket !== undefined || this.#closed || this.#unproven.size >= MAX_UNPROVEN_CONNECTIONS) {
       socket.destroy();
       return;
     }
-    this.#unproven += 1;
-    const timer = setTimeout(() => socket.destroy(), KEY_TIMEOUT_MS).unref();
+    this.#unproven.add(socket);
+    let finished = false;
+    // Timers run before the event loop reads sockets: after a long block, read what arrived first.
+    const timer = setTimeout(() => setImmediate(() => finished || socket.destroy()), KEY_TIMEOUT_MS).unref();
     let received = Buffer.alloc(0);
     const onData = (chunk: Buffer) => {
       received = Buffer.concat([received, chunk]);
@@ -147,10 +182,11 @@ export class Doorbell {
       this.#comeUp();
     };
     const done = () => {
+      finished = true;
       clearTimeout(timer);
       socket.off("data", onData);
       socket.off("close", done);
-      this.#unproven -= 1;
+      this.#unproven.delete(socket);
     };
     socket.on("data", onData);
     socket.on("close", done);
@@ -160,15 +196,24 @@ export class Doorbell {
   #attach(socket: Socket, rungAlready: number): void {
     this.#socket = socket;
     socket.on("error", () => {});
-    if (!this.#keepAlive) socket.unref();
+    if (this.#keepAlive) socket.ref();
+    else socket.unref();
     socket.on("data", () => {
       // The opener's first byte is the creator's answer.
       if (!this.#up) this.#comeUp();
       this.#settle("rung");
     });
+    let gone = false;
     const hangUp = () => {
-      if (this.#up) this.#hungUp = true;
-      this.#settle("hung-up");
+      if (gone || socket !== this.#socket) return;
+      gone = true;
+      if (this.#up) {
+        this.#hungUp = true;
+        this.#settle("hung-up");
+      } else if (!this.#closed && this.#address !== undefined && this.#attemptsLeft > 0) {
+        // Dropped before the answer (refused, or the key came too late): try again, then give up (futexes).
+        setTimeout(() => this.#closed || this.#up || this.#dial(), RECONNECT_DELAY_MS).unref();
+      }
     };
     socket.on("end", hangUp);
     socket.on("close", hangUp);

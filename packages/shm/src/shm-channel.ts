@@ -35,6 +35,12 @@ import { ADAPTIVE_MIN_SPIN_MS, SpinPolicy } from "./spin-policy.js";
 export const DEFAULT_SPIN_MS = ADAPTIVE_MIN_SPIN_MS;
 /** How often an end sleeping on a futex (no doorbell) checks that the peer process is alive, in milliseconds. */
 const PEER_CHECK_MS = 100;
+/**
+ * How long an end sleeps on its doorbell before it looks at the ring and the peer's pid anyway: a peer's
+ * death is normally seen at once (hang-up), but not while a copy of its socket lives in a process it
+ * forked, and a wake-up sent by futex (no doorbell on that side) would otherwise never arrive.
+ */
+const DOORBELL_CHECK_MS = 1000;
 
 /** Options of a shared-memory channel end: the channel options, and how long to spin. */
 export interface ShmChannelOptions<T> extends Omit<BaseChannelOptions<T>, "direction"> {
@@ -388,14 +394,13 @@ export class ShmChannelEnd<T> extends BaseChannel<T> implements ShmChannel<T> {
   }
 
   /**
-   * Sleeps until `words[index]` may have left `seen`: on the doorbell (no timeout: a dead peer hangs up),
-   * else on the futex for at most PEER_CHECK_MS, or (`SLEEPS_ON_FUTEX` while nothing waits on this end) on
+   * Sleeps until `words[index]` may have left `seen`: on the doorbell for at most DOORBELL_CHECK_MS (a
+   * dead peer hangs up at once), else on the futex for at most PEER_CHECK_MS, or (`SLEEPS_ON_FUTEX` while nothing waits on this end) on
    * an unref'd timer, so an idle channel does not keep the process alive.
    */
   async #sleep(mode: number, words: Int32Array, index: number, seen: number): Promise<FutexWaitResult> {
     if (mode === SLEEPS_ON_DOORBELL) {
-      await this.#bell!.wait();
-      return "ok";
+      return (await this.#bell!.wait(DOORBELL_CHECK_MS)) === "timed-out" ? "timed-out" : "ok";
     }
     if (mode === SLEEPS_ON_FUTEX && !this.keepsAlive) return this.#idle();
     return futexWaitAsync(words, index, seen, { timeout: PEER_CHECK_MS, signal: this.#stop.signal });

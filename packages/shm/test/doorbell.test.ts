@@ -41,6 +41,19 @@ describe.runIf(process.platform === "linux")("shared-memory channel doorbell", (
     }
   });
 
+  it("an opener whose event loop was blocked past the key's deadline still brings the doorbell up", async () => {
+    const { channel, peer } = await withPeer("blocked-echo");
+    try {
+      const reply = channel.receive({ timeout: 5000 });
+      await sleep(20);
+      await channel.send("late but up");
+      expect(await reply).toBe("late but up");
+    } finally {
+      await channel.close();
+      expect(await peer.exited).toEqual({ code: 0, signal: null });
+    }
+  });
+
   it("reports a SIGKILLed peer within 10 ms (the doorbell hangs up), not at the next liveness check", async () => {
     const delays: number[] = [];
     for (let attempt = 0; attempt < 3; attempt += 1) {
@@ -98,6 +111,57 @@ describe.runIf(process.platform === "linux")("shared-memory channel doorbell", (
     await sleep(10);
     await opener.send("in");
     expect(await reply).toBe("in");
+  });
+
+  it("a stranger connected to the doorbell does not keep an idle creator's process alive", async () => {
+    const name = freshName();
+    const child = spawnPeer(fileURLToPath(new URL("./fixtures/idle-creator.ts", import.meta.url)), {
+      args: [name],
+      stdio: ["pipe", "pipe", "inherit"],
+    });
+    try {
+      await new Promise((resolve) => child.child.stdout!.once("data", resolve));
+      const address = (() => {
+        using segment = openSegment(name);
+        return readDoorbellAddress(segment)!;
+      })();
+      const stranger = connect(doorbellPath(address.id)).on("error", () => {});
+      await new Promise((resolve) => stranger.once("connect", resolve));
+      await sleep(50); // accepted by now
+      child.child.stdin!.end("go\n");
+      const exited = await Promise.race([child.exited, sleep(1500).then(() => "still running")]);
+      expect(exited).toEqual({ code: 0, signal: null });
+      stranger.destroy();
+    } finally {
+      await child.stop();
+      try {
+        using segment = openSegment(name);
+        segment.unlink();
+      } catch {
+        // already gone
+      }
+    }
+  });
+
+  it("an end sleeping on its doorbell still sees messages woken by futex (the doorbell taken by an impostor with the key)", async () => {
+    const name = freshName();
+    await using creator = createShmChannel<string>({ name, spin: 0, unlink: "on-close" });
+    const address = (() => {
+      using segment = openSegment(name);
+      return readDoorbellAddress(segment)!;
+    })();
+    const impostor = connect(doorbellPath(address.id)).on("error", () => {});
+    impostor.write(Buffer.from(address.key));
+    await waitUntil(() => wakesBy(creator) === "doorbell", "the creator to accept the impostor");
+    await using opener = openShmChannel<string>(name, { spin: 0 });
+    const reply = creator.receive({ timeout: 5000 });
+    await sleep(20);
+    const sentAt = performance.now();
+    await opener.send("by futex, seen within a second");
+    expect(await reply).toBe("by futex, seen within a second");
+    expect(performance.now() - sentAt).toBeLessThan(2500);
+    expect(wakesBy(opener)).toBe("futex");
+    impostor.destroy();
   });
 
   it("falls back to futexes when the doorbell cannot come up (strangers hold every slot), and still delivers", async () => {
