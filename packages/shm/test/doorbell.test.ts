@@ -1,8 +1,9 @@
+import { spawn } from "node:child_process";
 import { connect } from "node:net";
 import { fileURLToPath } from "node:url";
 import { IpcErrorCode } from "@ipc/core";
 import { createShmChannel, openSegment, openShmChannel, type ShmChannel } from "@ipc/shm";
-import { spawnPeer, waitUntil } from "@ipc-internal/test-utils";
+import { spawnPeer, trackChild, waitUntil } from "@ipc-internal/test-utils";
 import { describe, expect, it } from "vitest";
 import { readDoorbellAddress } from "../src/channel-segment.js";
 import { doorbellPath } from "../src/doorbell.js";
@@ -162,6 +163,25 @@ describe.runIf(process.platform === "linux")("shared-memory channel doorbell", (
     expect(performance.now() - sentAt).toBeLessThan(2500);
     expect(wakesBy(opener)).toBe("futex");
     impostor.destroy();
+  });
+
+  it("a Python process written from the wire format brings the doorbell up, and its hang-up ends the channel", async () => {
+    const name = freshName();
+    await using creator = createShmChannel<string>({ name, spin: 0, unlink: "on-close" });
+    const script = fileURLToPath(new URL("./fixtures/python_doorbell.py", import.meta.url));
+    const python = spawn("python3", [script, name], { stdio: ["pipe", "pipe", "inherit"] });
+    const peer = trackChild(python);
+    let output = "";
+    python.stdout!.setEncoding("utf8").on("data", (text: string) => {
+      output += text;
+    });
+    await waitUntil(() => output.includes("\n"), "the Python process to ring");
+    expect(output).toBe("up\n");
+    expect(wakesBy(creator)).toBe("doorbell");
+    const receive = creator.receive({ timeout: 5000 });
+    python.stdin!.end("\n");
+    await expect(receive).rejects.toMatchObject({ code: IpcErrorCode.PEER_GONE });
+    expect(await peer.exited).toEqual({ code: 0, signal: null });
   });
 
   it("falls back to futexes when the doorbell cannot come up (strangers hold every slot), and still delivers", async () => {
