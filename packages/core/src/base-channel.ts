@@ -17,6 +17,9 @@ import { SendGate } from "./send-gate.js";
 import { Deadline } from "./timing.js";
 import { checkWaitOptions, waitLimits } from "./wait.js";
 
+/** What a send that went out at once returns (one settled promise for all of them). */
+const SENT: Promise<void> = Promise.resolve();
+
 /** Milliseconds `close()` waits for already-sent messages to flush before the channel is cut. */
 export const DEFAULT_CLOSE_TIMEOUT_MS = 10_000;
 
@@ -112,6 +115,15 @@ export abstract class BaseChannel<T> extends ClosableEnd implements Channel<T> {
       this.checkOutgoing(payload.byteLength);
     } catch (error) {
       return Promise.reject(error);
+    }
+    // The common case needs no wait set up: nothing waits before this send and the transport has room.
+    if (options === undefined && this.gate.open) {
+      try {
+        this.writeFrame(payload);
+      } catch (error) {
+        return Promise.reject(error);
+      }
+      return SENT;
     }
     return this.gate.admit(() => this.writeFrame(payload), options);
   }

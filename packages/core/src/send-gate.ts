@@ -33,6 +33,11 @@ export class SendGate {
     return this.#waiting.length;
   }
 
+  /** True when a send may go now without waiting: the gate has not failed, nothing waits, and there is room. */
+  get open(): boolean {
+    return this.#failure === undefined && this.#waiting.length === 0 && this.#hasRoom();
+  }
+
   /** Runs `action` once it is this caller's turn and there is room; resolves with the action's completion. */
   async admit(action: Action, options: SendOptions | undefined): Promise<void> {
     if (this.#failure) throw this.#failure;
