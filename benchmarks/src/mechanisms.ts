@@ -224,6 +224,9 @@ export const MECHANISMS: Mechanism[] = [
     link: ({ external }) => external!,
     baseline: "net-cork",
     large: true,
+    // 45,000 small messages: with 240,000 (warm-up and timed) in a row both processes went idle
+    // with messages still unreceived, in one run on this machine (not investigated: a zeromq or zeromq.js stall).
+    smallScale: 0.3,
   },
   {
     id: "node-ipc",

@@ -42,7 +42,7 @@ export interface Sample {
 
 const MODES = {
   quick: { rounds: 1, warmup: 100, roundTrips: 500, oneWay: 5_000, large: 8 },
-  standard: { rounds: 3, warmup: 300, roundTrips: 2_000, oneWay: 200_000, large: 48 },
+  standard: { rounds: 3, warmup: 300, roundTrips: 2_000, oneWay: 150_000, large: 48 },
   long: { rounds: 5, warmup: 1_000, roundTrips: 10_000, oneWay: 500_000, large: 200 },
 } as const;
 const MIB = 1024 * 1024;
