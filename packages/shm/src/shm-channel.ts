@@ -3,6 +3,7 @@ import {
   BaseChannel,
   type BaseChannelOptions,
   describeShared,
+  LONG_HEADER_BYTES,
   processAlive,
   type SharedDescription,
   toIpcError,
@@ -189,11 +190,12 @@ export class ShmChannelEnd<T> extends BaseChannel<T> implements ShmChannel<T> {
     return this.#out.capacity;
   }
 
-  // Room means a quarter of the ring is free: a send then writes straight into shared memory, and only a
-  // frame larger than that can ever wait in this process (copied). Otherwise sends wait in the gate,
-  // uncopied, while the write loop waits for the reader.
+  // Room means a quarter of the ring (and a frame header) is free: a send then writes straight into shared
+  // memory, and only a frame larger than that can ever wait in this process (copied). Otherwise sends wait
+  // in the gate, uncopied, while the write loop waits for the reader.
   protected override hasRoom(): boolean {
-    if (this.#writer.pending === 0 && this.#writable() >= this.#out.capacity >>> 2) return true;
+    const room = (this.#out.capacity >>> 2) + LONG_HEADER_BYTES;
+    if (this.#writer.pending === 0 && this.#writable() >= room) return true;
     // After the refused send has joined the gate's queue, so the loop finds it waiting.
     queueMicrotask(this.#startWriteLoop);
     return false;
@@ -348,7 +350,7 @@ export class ShmChannelEnd<T> extends BaseChannel<T> implements ShmChannel<T> {
     if (this.#writerRunning) return;
     this.#writerRunning = true;
     const words = this.#out.words;
-    const need = () => this.#writer.nextNeed(this.#out.capacity >>> 2);
+    const need = () => this.#writer.nextNeed((this.#out.capacity >>> 2) + LONG_HEADER_BYTES);
     try {
       for (;;) {
         this.#writer.writePending();
