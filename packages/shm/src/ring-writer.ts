@@ -47,7 +47,7 @@ export class RingWriter {
     const length = payload.byteLength;
     const ring = this.#ring;
     const short = frameHeaderSize(length) === 4;
-    if (this.#pending.length === 0 && short && ring.writable() >= length + 4) {
+    if (this.#pending.length === 0 && short && ring.writable(length + 4) >= length + 4) {
       ring.putInt32(length);
       ring.put(payload, 0, length);
       ring.publish();

@@ -56,12 +56,14 @@ export class Ring {
   // ---- producer side ----
 
   /**
-   * Bytes the producer may write now. @throws `ERR_IPC_PROTOCOL` when the consumer's published position is
+   * Bytes the producer may write now: from its last look at the consumer's position while that shows at
+   * least `atLeast` free (a quarter of the ring by default), else from a fresh look, so an answer below
+   * `atLeast` is never stale. @throws `ERR_IPC_PROTOCOL` when the consumer's published position is
    * impossible (ahead of what was written: the memory was overwritten)
    */
-  writable(): number {
+  writable(atLeast = this.capacity >>> 2): number {
     let free = this.capacity - ((this.#writePos - this.#readPosSeen) >>> 0);
-    if (free <= 0 || free < this.capacity >>> 2) {
+    if (free <= 0 || free < atLeast) {
       this.#readPosSeen = Atomics.load(this.words, READ_POS);
       free = this.capacity - ((this.#writePos - this.#readPosSeen) >>> 0);
       if (free < 0) throw corrupt("read", this.#readPosSeen, this.#writePos, this.capacity);

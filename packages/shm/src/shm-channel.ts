@@ -195,7 +195,7 @@ export class ShmChannelEnd<T> extends BaseChannel<T> implements ShmChannel<T> {
   // in the gate, uncopied, while the write loop waits for the reader.
   protected override hasRoom(): boolean {
     const room = (this.#out.capacity >>> 2) + LONG_HEADER_BYTES;
-    if (this.#writer.pending === 0 && this.#writable() >= room) return true;
+    if (this.#writer.pending === 0 && this.#writable(room) >= room) return true;
     // After the refused send has joined the gate's queue, so the loop finds it waiting.
     queueMicrotask(this.#startWriteLoop);
     return false;
@@ -275,10 +275,10 @@ export class ShmChannelEnd<T> extends BaseChannel<T> implements ShmChannel<T> {
     }
   }
 
-  /** `writable()` of the outgoing ring; an impossible position there ends the channel (0 then). */
-  #writable(): number {
+  /** `writable(atLeast)` of the outgoing ring; an impossible position there ends the channel (0 then). */
+  #writable(atLeast: number): number {
     try {
-      return this.#out.writable();
+      return this.#out.writable(atLeast);
     } catch (error) {
       this.#end(toIpcError(error, "sending"));
       return 0;
@@ -358,8 +358,8 @@ export class ShmChannelEnd<T> extends BaseChannel<T> implements ShmChannel<T> {
         this.gate.notify();
         if ((this.#writer.pending === 0 && this.gate.waiting === 0) || this.#ended) return;
         const until = performance.now() + this.#spin.spinMs;
-        while (this.#out.writable() < need() && performance.now() < until);
-        if (this.#out.writable() >= need()) continue;
+        while (this.#out.writable(need()) < need() && performance.now() < until);
+        if (this.#out.writable(need()) >= need()) continue;
         if (Atomics.load(words, READER_CLOSED) !== 0) {
           this.#drain();
           this.#end(undefined);
@@ -373,7 +373,7 @@ export class ShmChannelEnd<T> extends BaseChannel<T> implements ShmChannel<T> {
         Atomics.store(words, WRITER_SLEEPING, mode);
         const seen = Atomics.load(words, READ_POS);
         let result: FutexWaitResult = "not-equal";
-        if (this.#out.writable() < need()) {
+        if (this.#out.writable(need()) < need()) {
           // A blocked send is something waiting: never the idle sleep.
           result = await this.#sleep(mode === SLEEPS_ON_DOORBELL ? mode : 0, words, READ_POS, seen);
         }

@@ -82,6 +82,23 @@ describe("shared-memory channel", () => {
     expect(Buffer.from(back).equals(big.subarray(5))).toBe(true);
   });
 
+  it("never leaves a sender asleep with room in the ring (random sizes through a small ring, no spinning)", async () => {
+    const name = freshName();
+    await using left = createShmChannel<Uint8Array>({ name, capacity: 4096, spin: 0, codec: bytes });
+    await using right = openShmChannel<Uint8Array>(name, { spin: 0, codec: bytes });
+    let seed = 7;
+    const random = () => (seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31) % 1200;
+    const count = 20_000;
+    const sizes = Array.from({ length: count }, random);
+    const received = (async () => {
+      let total = 0;
+      for (let i = 0; i < count; i += 1) total += (await right.receive({ timeout: 5000 })).byteLength;
+      return total;
+    })();
+    for (const size of sizes) await left.send(new Uint8Array(size), { timeout: 5000 });
+    expect(await received).toBe(sizes.reduce((a, b) => a + b, 0));
+  });
+
   it("works without spinning: every wake-up goes through a futex (sleeping mode)", async () => {
     const name = freshName();
     await using left = createShmChannel<number>({ name, spin: 0 });
