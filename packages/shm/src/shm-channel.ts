@@ -326,7 +326,7 @@ export class ShmChannelEnd<T> extends BaseChannel<T> implements ShmChannel<T> {
         Atomics.store(words, READER_SLEEPING, mode);
         let result: FutexWaitResult = "not-equal";
         if (Atomics.load(words, WRITE_POS) === seen && Atomics.load(words, WRITER_CLOSED) === 0) {
-          result = await this.#sleep(mode, words, WRITE_POS, seen);
+          result = await this.#sleep(mode, words, WRITE_POS, seen, true);
         }
         this.#readerSleeping = 0;
         Atomics.store(words, READER_SLEEPING, 0);
@@ -375,7 +375,7 @@ export class ShmChannelEnd<T> extends BaseChannel<T> implements ShmChannel<T> {
         let result: FutexWaitResult = "not-equal";
         if (this.#out.writable(need()) < need()) {
           // A blocked send is something waiting: never the idle sleep.
-          result = await this.#sleep(mode === SLEEPS_ON_DOORBELL ? mode : 0, words, READ_POS, seen);
+          result = await this.#sleep(mode, words, READ_POS, seen, false);
         }
         Atomics.store(words, WRITER_SLEEPING, 0);
         if (result === "timed-out" && !this.#peerAlive()) {
@@ -396,15 +396,21 @@ export class ShmChannelEnd<T> extends BaseChannel<T> implements ShmChannel<T> {
   }
 
   /**
-   * Sleeps until `words[index]` may have left `seen`: on the doorbell for at most DOORBELL_CHECK_MS (a
-   * dead peer hangs up at once), else on the futex for at most PEER_CHECK_MS, or (`SLEEPS_ON_FUTEX` while nothing waits on this end) on
-   * an unref'd timer, so an idle channel does not keep the process alive.
+   * Sleeps until `words[index]` may have left `seen`: on the doorbell for at most DOORBELL_CHECK_MS (a dead
+   * peer hangs up at once), else on the futex for at most PEER_CHECK_MS, or, when `mayIdle` and nothing
+   * waits on this end, on an unref'd timer, so an idle channel does not keep the process alive.
    */
-  async #sleep(mode: number, words: Int32Array, index: number, seen: number): Promise<FutexWaitResult> {
+  async #sleep(
+    mode: number,
+    words: Int32Array,
+    index: number,
+    seen: number,
+    mayIdle: boolean,
+  ): Promise<FutexWaitResult> {
     if (mode === SLEEPS_ON_DOORBELL) {
       return (await this.#bell!.wait(DOORBELL_CHECK_MS)) === "timed-out" ? "timed-out" : "ok";
     }
-    if (mode === SLEEPS_ON_FUTEX && !this.keepsAlive) return this.#idle();
+    if (mayIdle && !this.keepsAlive) return this.#idle();
     return futexWaitAsync(words, index, seen, { timeout: PEER_CHECK_MS, signal: this.#stop.signal });
   }
 

@@ -2,11 +2,11 @@ import { spawn } from "node:child_process";
 import { connect } from "node:net";
 import { fileURLToPath } from "node:url";
 import { IpcErrorCode } from "@ipc/core";
-import { createShmChannel, openSegment, openShmChannel, type ShmChannel } from "@ipc/shm";
+import { createShmChannel, openSegment, openShmChannel, type ShmChannel, unlinkSegment } from "@ipc/shm";
 import { spawnPeer, trackChild, waitUntil } from "@ipc-internal/test-utils";
 import { describe, expect, it } from "vitest";
 import { readDoorbellAddress } from "../src/channel-segment.js";
-import { doorbellPath } from "../src/doorbell.js";
+import { type DoorbellAddress, doorbellPath } from "../src/doorbell.js";
 import type { ShmChannelEnd } from "../src/shm-channel.js";
 
 const PEER = fileURLToPath(new URL("./fixtures/doorbell-peer.ts", import.meta.url));
@@ -14,6 +14,14 @@ let counter = 0;
 const freshName = () => `ipc-test-${process.pid}-bell-${(counter += 1)}`;
 const wakesBy = (channel: ShmChannel<unknown>) => (channel as ShmChannelEnd<unknown>).wakesBy;
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Where the doorbell of the channel named `name` listens, and its key, read from the segment's header. */
+function doorbellOf(name: string): DoorbellAddress {
+  using segment = openSegment(name);
+  const address = readDoorbellAddress(segment);
+  if (address === undefined) throw new Error(`${name} has no doorbell`);
+  return address;
+}
 
 /** Creates a channel (never spinning, its name kept until close) and starts `doorbell-peer.ts` in `mode` on it. */
 async function withPeer(mode: string) {
@@ -98,10 +106,7 @@ describe.runIf(process.platform === "linux")("shared-memory channel doorbell", (
   it("drops a stranger that connects to the doorbell without the key; the real peer still gets in", async () => {
     const name = freshName();
     await using creator = createShmChannel<string>({ name, spin: 0, unlink: "on-close" });
-    const address = (() => {
-      using segment = openSegment(name);
-      return readDoorbellAddress(segment)!;
-    })();
+    const address = doorbellOf(name);
     const stranger = connect(doorbellPath(address.id));
     stranger.on("error", () => {});
     stranger.write(Buffer.alloc(16, 7));
@@ -122,10 +127,7 @@ describe.runIf(process.platform === "linux")("shared-memory channel doorbell", (
     });
     try {
       await new Promise((resolve) => child.child.stdout!.once("data", resolve));
-      const address = (() => {
-        using segment = openSegment(name);
-        return readDoorbellAddress(segment)!;
-      })();
+      const address = doorbellOf(name);
       const stranger = connect(doorbellPath(address.id)).on("error", () => {});
       await new Promise((resolve) => stranger.once("connect", resolve));
       await sleep(50); // accepted by now
@@ -136,8 +138,7 @@ describe.runIf(process.platform === "linux")("shared-memory channel doorbell", (
     } finally {
       await child.stop();
       try {
-        using segment = openSegment(name);
-        segment.unlink();
+        unlinkSegment(name);
       } catch {
         // already gone
       }
@@ -147,10 +148,7 @@ describe.runIf(process.platform === "linux")("shared-memory channel doorbell", (
   it("an end sleeping on its doorbell still sees messages woken by futex (the doorbell taken by an impostor with the key)", async () => {
     const name = freshName();
     await using creator = createShmChannel<string>({ name, spin: 0, unlink: "on-close" });
-    const address = (() => {
-      using segment = openSegment(name);
-      return readDoorbellAddress(segment)!;
-    })();
+    const address = doorbellOf(name);
     const impostor = connect(doorbellPath(address.id)).on("error", () => {});
     impostor.write(Buffer.from(address.key));
     await waitUntil(() => wakesBy(creator) === "doorbell", "the creator to accept the impostor");
@@ -184,14 +182,42 @@ describe.runIf(process.platform === "linux")("shared-memory channel doorbell", (
     expect(await peer.exited).toEqual({ code: 0, signal: null });
   });
 
+  it("a flood of bytes on the doorbell costs CPU, not memory: 256 MiB rung in, the channel keeps working", async () => {
+    const name = freshName();
+    await using creator = createShmChannel<string>({ name, spin: 0, unlink: "on-close" });
+    const address = doorbellOf(name);
+    // A process that can read the key (a hostile peer) takes the doorbell and rings it without pause.
+    const flooder = connect(doorbellPath(address.id)).on("error", () => {});
+    flooder.write(Buffer.from(address.key));
+    await waitUntil(() => wakesBy(creator) === "doorbell", "the creator to accept the flooder");
+    await using opener = openShmChannel<string>(name, { spin: 0 });
+    const before = process.memoryUsage().arrayBuffers;
+    let peak = before;
+    const sampler = setInterval(() => {
+      peak = Math.max(peak, process.memoryUsage().arrayBuffers);
+    }, 5);
+    const chunk = Buffer.alloc(1024 * 1024, 1);
+    try {
+      for (let i = 0; i < 256; i += 1) {
+        if (!flooder.write(chunk)) await new Promise((resolve) => flooder.once("drain", resolve));
+        if (i % 64 === 0) {
+          const reply = creator.receive({ timeout: 5000 });
+          await opener.send(`during the flood ${i}`);
+          expect(await reply).toBe(`during the flood ${i}`);
+        }
+      }
+    } finally {
+      clearInterval(sampler);
+      flooder.destroy();
+    }
+    expect(peak - before).toBeLessThan(64 * 1024 * 1024);
+  });
+
   it("falls back to futexes when the doorbell cannot come up (strangers hold every slot), and still delivers", async () => {
     const name = freshName();
     await using creator = createShmChannel<string>({ name, spin: 0, unlink: "on-close" });
-    const address = (() => {
-      using segment = openSegment(name);
-      return readDoorbellAddress(segment)!;
-    })();
-    // Strangers that connect and say nothing hold the slots for unproven callers (for 1 s each).
+    const address = doorbellOf(name);
+    // Strangers that connect and say nothing hold the slots for unproven callers (for 2 s each).
     const strangers = Array.from({ length: 4 }, () =>
       connect(doorbellPath(address.id)).on("error", () => {}),
     );
