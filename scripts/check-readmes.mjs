@@ -25,6 +25,8 @@ import { fileURLToPath } from "node:url";
 
 const root = resolve(fileURLToPath(new URL("..", import.meta.url)));
 const RUN_TIMEOUT_MS = 30_000;
+/** How long a background program may take to end by itself after the other program ran. */
+const BACKGROUND_GRACE_MS = 3000;
 const failures = [];
 const packages = readdirSync(join(root, "packages")).filter((name) =>
   existsSync(join(root, "packages", name, "package.json")),
@@ -142,7 +144,14 @@ async function runProgram(project, parts, where) {
       );
     }
   } finally {
-    background?.kill("SIGKILL");
+    // A background program that ends by itself once the other has run (a reader, a segment's creator)
+    // gets to clean up after itself; a server that never ends is killed after a grace period.
+    if (background && background.exitCode === null && background.signalCode === null) {
+      const exited = new Promise((resolve) => background.once("exit", resolve));
+      const timer = setTimeout(() => background.kill("SIGKILL"), BACKGROUND_GRACE_MS);
+      await exited;
+      clearTimeout(timer);
+    }
   }
 }
 
