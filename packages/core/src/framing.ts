@@ -221,14 +221,36 @@ export class FrameDecoder {
       this.#parts.push(chunk.subarray(offset, offset + take));
     }
     this.#payloadFill += take;
-    if (this.#payloadFill === length) {
-      const payload = this.#payload ?? Buffer.concat(this.#parts, length);
-      this.#payload = undefined;
-      this.#parts = [];
-      this.#payloadFill = 0;
-      this.#payloadLength = -1;
-      onFrame(payload);
-    }
+    if (this.#payloadFill === length) this.#finishPayload(onFrame);
     return offset + take;
+  }
+
+  /**
+   * Where the next read can go straight into a frame: the unfilled rest of a payload (up to 1 MiB, its
+   * buffer allocated once from its header) that has at least `minBytes` still to come; else undefined.
+   */
+  directTarget(minBytes: number): Uint8Array | undefined {
+    const length = this.#payloadLength;
+    if (this.#failure || length > PREALLOCATE_LIMIT_BYTES || length - this.#payloadFill < minBytes) {
+      return undefined;
+    }
+    this.#payload ??= Buffer.allocUnsafeSlow(length);
+    return this.#payload.subarray(this.#payloadFill);
+  }
+
+  /** `count` bytes were read into what {@link directTarget} returned; calls `onFrame` when the payload is complete. */
+  pushDirect(count: number, onFrame: (payload: Uint8Array) => void): void {
+    if (this.#failure) throw this.#failure;
+    this.#payloadFill += count;
+    if (this.#payloadFill === this.#payloadLength) this.#finishPayload(onFrame);
+  }
+
+  #finishPayload(onFrame: (payload: Uint8Array) => void): void {
+    const payload = this.#payload ?? Buffer.concat(this.#parts, this.#payloadLength);
+    this.#payload = undefined;
+    this.#parts = [];
+    this.#payloadFill = 0;
+    this.#payloadLength = -1;
+    onFrame(payload);
   }
 }

@@ -22,6 +22,7 @@ export { bytes } from "./codecs/bytes.js";
 export type { JsonValue } from "./codecs/json.js";
 export { json } from "./codecs/json.js";
 export { v8 } from "./codecs/v8.js";
+export { DirectReads } from "./direct-reads.js";
 export type { IpcErrorDetails } from "./errors.js";
 export { IpcError, IpcErrorCode, isIpcError } from "./errors.js";
 export { DEFAULT_MAX_FRAME_SIZE_BYTES } from "./framing.js";

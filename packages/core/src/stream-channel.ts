@@ -1,6 +1,7 @@
 import type { Duplex } from "node:stream";
 import { BaseChannel, type BaseChannelOptions } from "./base-channel.js";
 import type { Channel } from "./channel.js";
+import { DIRECT_READ_MIN_BYTES, type DirectReads } from "./direct-reads.js";
 import { IpcError, IpcErrorCode, toIpcError } from "./errors.js";
 import { FrameDecoder } from "./framing.js";
 import type { ReceiveBudget } from "./receive-budget.js";
@@ -48,6 +49,11 @@ export interface CreateStreamChannelOptions<T> extends BaseChannelOptions<T> {
    * read starts a new frame, so bytes of two writers are never joined into one message. Off by default.
    */
   onCutFrame?: ((error: IpcError) => void) | undefined;
+  /**
+   * The stream is a `net.Socket` created with `{ onread: directReads.onread }`: large messages are then
+   * read straight into the buffers they are delivered in (see {@link DirectReads}). Not with `onCutFrame`.
+   */
+  directReads?: DirectReads | undefined;
 }
 
 /**
@@ -60,6 +66,20 @@ export function createStreamChannel<T = unknown>(
   stream: Duplex,
   options: CreateStreamChannelOptions<T> = {},
 ): Channel<T> {
+  if (options.directReads !== undefined) {
+    if (options.onCutFrame !== undefined) {
+      throw new IpcError(
+        IpcErrorCode.INVALID_ARGUMENT,
+        "directReads cannot be combined with onCutFrame (which needs each read to end where a write ended)",
+      );
+    }
+    if (options.directReads.attached) {
+      throw new IpcError(
+        IpcErrorCode.INVALID_ARGUMENT,
+        "these directReads already feed another channel: create one DirectReads per socket",
+      );
+    }
+  }
   return new StreamChannel(stream, options);
 }
 
@@ -76,6 +96,8 @@ class StreamChannel<T> extends BaseChannel<T> {
   readonly #onCutFrame: ((error: IpcError) => void) | undefined;
   /** Bytes charged to the budget now. */
   #charged = 0;
+  /** When something last arrived (for `idleTimeout`). */
+  #lastArrival = Date.now();
 
   constructor(stream: Duplex, options: CreateStreamChannelOptions<T>) {
     super(options);
@@ -97,7 +119,15 @@ class StreamChannel<T> extends BaseChannel<T> {
     void this.#peerLife?.gone.then((abnormal) => this.#onPeerGone(abnormal));
     stream.on("close", () => this.#onClose());
     if (options.direction !== "send") {
-      stream.on("data", (chunk: Buffer) => this.#onData(chunk));
+      const reads = options.directReads;
+      if (reads === undefined) stream.on("data", (chunk: Buffer) => this.#onData(chunk));
+      else {
+        reads.attach({
+          directTarget: () => this.#decoder.directTarget(DIRECT_READ_MIN_BYTES),
+          receivedDirect: (count) => this.#onDirectData(count),
+          received: (bytes) => this.#onData(bytes),
+        });
+      }
       stream.on("end", () => this.#onEnd());
       // A stream paused earlier (by the authkey handshake, say) does not resume when a listener is added.
       stream.resume();
@@ -169,13 +199,9 @@ class StreamChannel<T> extends BaseChannel<T> {
       );
     }
     const stream = this.#stream;
-    let lastData = Date.now();
-    stream.on("data", () => {
-      lastData = Date.now();
-    });
     const check = () => {
       if (this.state === "closed" || this.#ending || this.#shutDown) return;
-      const silentFor = Date.now() - lastData;
+      const silentFor = Date.now() - this.#lastArrival;
       if (silentFor < timeoutMs) {
         timer = setTimeout(check, timeoutMs - silentFor).unref();
         return;
@@ -193,9 +219,24 @@ class StreamChannel<T> extends BaseChannel<T> {
     stream.once("close", () => clearTimeout(timer));
   }
 
-  #onData(chunk: Buffer): void {
+  readonly #deliverFrame = (payload: Uint8Array) => this.receiveFrame(payload);
+
+  /** A read went straight into the payload the decoder is filling. */
+  #onDirectData(count: number): void {
+    this.#lastArrival = Date.now();
     try {
-      this.#decoder.push(chunk, (payload) => this.receiveFrame(payload));
+      this.#decoder.pushDirect(count, this.#deliverFrame);
+    } catch (error) {
+      this.#abort(toIpcError(error, "stream channel"));
+      return;
+    }
+    this.#afterData();
+  }
+
+  #onData(chunk: Uint8Array): void {
+    this.#lastArrival = Date.now();
+    try {
+      this.#decoder.push(chunk, this.#deliverFrame);
     } catch (error) {
       this.#abort(toIpcError(error, "stream channel"));
       return;
@@ -209,6 +250,11 @@ class StreamChannel<T> extends BaseChannel<T> {
         ),
       );
     }
+    this.#afterData();
+  }
+
+  /** After bytes arrived: enforces the shared budget, and stops reading while the reader's buffer is full. */
+  #afterData(): void {
     if (!this.#recharge()) {
       this.#abort(
         new IpcError(

@@ -1,25 +1,29 @@
-import { createStreamChannel } from "@ipc/core";
+import { createStreamChannel, DirectReads } from "@ipc/core";
 import { codecByName, describeConformance, serveChannel } from "@ipc-internal/conformance";
 import { connectedSocketPair, writeRaw } from "./fixtures/socket-pair.js";
 
-describeConformance({
-  name: "stream channel over a Unix socket pair in one process",
-  capabilities: { duplex: true, raw: true, crossProcess: false },
-  async open({ localCodec, remoteCodec, localMaxFrameSize }) {
-    const [near, far] = await connectedSocketPair();
-    const local = createStreamChannel(near, {
-      codec: codecByName(localCodec),
-      maxFrameSize: localMaxFrameSize,
-    });
-    const farChannel = createStreamChannel(far, { codec: codecByName(remoteCodec) });
-    return {
-      local,
-      remote: serveChannel(farChannel, (bytes) => writeRaw(far, bytes)),
-      async dispose() {
-        await Promise.all([local.close({ timeout: 1000 }), farChannel.close({ timeout: 1000 })]);
-        near.destroy();
-        far.destroy();
-      },
-    };
-  },
-});
+for (const direct of [false, true]) {
+  describeConformance({
+    name: `stream channel over a Unix socket pair in one process${direct ? ", reading straight into messages" : ""}`,
+    capabilities: { duplex: true, raw: true, crossProcess: false },
+    async open({ localCodec, remoteCodec, localMaxFrameSize }) {
+      const reads = direct ? new DirectReads() : undefined;
+      const [near, far] = await connectedSocketPair(reads?.onread);
+      const local = createStreamChannel(near, {
+        codec: codecByName(localCodec),
+        maxFrameSize: localMaxFrameSize,
+        directReads: reads,
+      });
+      const farChannel = createStreamChannel(far, { codec: codecByName(remoteCodec) });
+      return {
+        local,
+        remote: serveChannel(farChannel, (bytes) => writeRaw(far, bytes)),
+        async dispose() {
+          await Promise.all([local.close({ timeout: 1000 }), farChannel.close({ timeout: 1000 })]);
+          near.destroy();
+          far.destroy();
+        },
+      };
+    },
+  });
+}

@@ -1,13 +1,34 @@
 // What the peer of a stream channel can do to it, and what it cannot.
 import { randomBytes } from "node:crypto";
-import { bytes, createStreamChannel, IpcErrorCode, isIpcError } from "@ipc/core";
+import type { Socket } from "node:net";
+import {
+  bytes,
+  type CreateStreamChannelOptions,
+  createStreamChannel,
+  DirectReads,
+  IpcErrorCode,
+  isIpcError,
+} from "@ipc/core";
 import { describe, expect, it } from "vitest";
 import { connectedSocketPair } from "./fixtures/socket-pair.js";
 
-describe("a peer that floods", () => {
-  it("stops reading a flood of empty messages once the reader's buffer is full (each message costs 64 bytes)", async () => {
+/** A connected pair whose receiving end is read with "data" events or with direct reads. */
+async function receiverAndWriter<T>(
+  reading: "data events" | "direct reads",
+  options: CreateStreamChannelOptions<T>,
+): Promise<{ receiver: ReturnType<typeof createStreamChannel<T>>; near: Socket }> {
+  if (reading === "data events") {
     const [near, far] = await connectedSocketPair();
-    const receiver = createStreamChannel(far, { codec: bytes });
+    return { receiver: createStreamChannel(far, options), near };
+  }
+  const reads = new DirectReads();
+  const [client, server] = await connectedSocketPair(reads.onread);
+  return { receiver: createStreamChannel(client, { ...options, directReads: reads }), near: server };
+}
+
+describe.each(["data events", "direct reads"] as const)("a peer that floods (%s)", (reading) => {
+  it("stops reading a flood of empty messages once the reader's buffer is full (each message costs 64 bytes)", async () => {
+    const { receiver, near } = await receiverAndWriter(reading, { codec: bytes });
     // 16,384 empty frames (a 4-byte zero header each) per write, written until the kernel stops taking them.
     const burst = Buffer.alloc(64 * 1024);
     let frames = 0;
@@ -34,11 +55,10 @@ describe("a peer that floods", () => {
   });
 });
 
-describe("a peer that sends garbage", () => {
+describe.each(["data events", "direct reads"] as const)("a peer that sends garbage (%s)", (reading) => {
   it("closes with a protocol or size error on random bytes, never throws past the channel and never hangs", async () => {
     for (let run = 0; run < 50; run += 1) {
-      const [near, far] = await connectedSocketPair();
-      const receiver = createStreamChannel(far, { maxFrameSize: 1024 });
+      const { receiver, near } = await receiverAndWriter(reading, { maxFrameSize: 1024 });
       near.end(randomBytes(1 + ((run * 97) % 4000)));
       for (;;) {
         const outcome = await receiver.receive({ timeout: 5000 }).then(

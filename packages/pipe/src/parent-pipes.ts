@@ -1,6 +1,13 @@
 import { fstatSync } from "node:fs";
 import { Socket } from "node:net";
-import { type Channel, type ChannelOptions, type Codec, createStreamChannel, IpcError } from "@ipc/core";
+import {
+  type Channel,
+  type ChannelOptions,
+  type Codec,
+  createStreamChannel,
+  DirectReads,
+  IpcError,
+} from "@ipc/core";
 import { encodeFrameHeader } from "@ipc/core/transport";
 import { PipeErrorCode } from "./errors.js";
 import { HELLO_PAYLOAD } from "./hello.js";
@@ -40,12 +47,17 @@ export function openParentChannels(
   if (known) return known.channels;
   const entries = decodePipesEnv(process.env[PIPES_ENV]);
   for (const entry of entries) checkIsPipe(entry.fd);
+  // A channel's pipe is read straight into the messages it carries; a raw pipe stays a plain stream.
+  const reads = entries.map((entry) =>
+    entry.codec === "raw" || entry.direction === "send" ? undefined : new DirectReads(),
+  );
   const sockets = entries.map(
-    (entry) =>
+    (entry, index) =>
       new Socket({
         fd: entry.fd,
         readable: entry.direction !== "send",
         writable: entry.direction !== "receive",
+        ...(reads[index] === undefined ? {} : { onread: reads[index].onread }),
       }),
   );
   if (process.env[HELLO_ENV] === "1") {
@@ -65,6 +77,7 @@ export function openParentChannels(
     return createStreamChannel(sockets[index]!, {
       codec,
       direction: entry.direction,
+      directReads: reads[index],
       maxFrameSize: options.maxFrameSize,
       receiveHighWaterMark: options.receiveHighWaterMark,
     });

@@ -4,6 +4,7 @@ import {
   type Channel,
   type ChannelOptions,
   createStreamChannel,
+  DirectReads,
   IpcError,
   type WaitOptions,
 } from "@ipc/core";
@@ -53,7 +54,9 @@ export async function connect<T = unknown>(
   const parsed = parseAddress(address);
   const timeout = options.timeout ?? DEFAULT_CONNECT_TIMEOUT_MS;
   const deadline = new Deadline(timeout);
-  const socket = await openSocket(parsed, address, options, timeout);
+  // Read straight into large messages, unless a handshake reads first or TLS decrypts in between.
+  const reads = options.authkey === undefined && parsed.kind !== "tls" ? new DirectReads() : undefined;
+  const socket = await openSocket(parsed, address, options, timeout, reads);
   if (options.authkey !== undefined) {
     await authenticateStream(socket, {
       authkey: options.authkey,
@@ -62,7 +65,7 @@ export async function connect<T = unknown>(
       signal: options.signal,
     });
   }
-  return createStreamChannel<T>(socket, socketChannelOptions(options));
+  return createStreamChannel<T>(socket, { ...socketChannelOptions(options), directReads: reads });
 }
 
 function openSocket(
@@ -70,6 +73,7 @@ function openSocket(
   text: string,
   options: ConnectOptions<unknown>,
   timeout: number,
+  reads: DirectReads | undefined,
 ): Promise<Socket> {
   return cancellableWait<Socket>(`connect to ${text}`, { timeout, signal: options.signal }, (settlers) => {
     const path = nodePath(address);
@@ -77,13 +81,14 @@ function openSocket(
     let socket: Socket;
     let retry: NodeJS.Timeout | undefined;
     let pause = 1;
+    const onread = reads === undefined ? {} : { onread: reads.onread };
     const attempt = () => {
       socket =
         address.kind === "tls"
           ? tlsConnect({ host: tcp!.host, port: tcp!.port, servername: tcp!.host, ...options.tls })
           : path !== undefined
-            ? netConnect(path)
-            : netConnect({ host: tcp!.host, port: tcp!.port });
+            ? netConnect({ path, ...onread })
+            : netConnect({ host: tcp!.host, port: tcp!.port, ...onread });
       const ready = address.kind === "tls" ? "secureConnect" : "connect";
       const onError = (error: NodeJS.ErrnoException) => {
         // A Unix listener whose backlog is full refuses with EAGAIN for now, not for good: try again
