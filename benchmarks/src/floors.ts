@@ -1,5 +1,5 @@
 // The floors: what the machine allows with nothing in the way (C, compiled on demand with the system's
-// `cc`), and what Python users get from multiprocessing.Pipe. Each is skipped, with a line saying why,
+// `cc`; JavaScript with bare `Atomics`), and what Python users get from multiprocessing.Pipe. Each is skipped, with a line saying why,
 // when its tool is missing.
 import { execFileSync, spawnSync } from "node:child_process";
 import { join } from "node:path";
@@ -11,6 +11,9 @@ export interface Floors {
   cSocketpairBytesPerSecond?: number;
   /** C: ping-pong through shared memory, both sides spinning (µs p50). */
   cShmSpinRttUs?: number;
+  /** JavaScript: the same with `Atomics` on an @ipc/shm segment (µs p50), and with a 64-byte message copied each way. */
+  jsShmSpinRttUs?: number;
+  jsShmCopyRttUs?: number;
   /** Python multiprocessing.Pipe: 64-byte ping-pong (µs p50), 64-byte messages/s, 1 MiB bytes/s. */
   pythonRttUs?: number;
   pythonSmallPerSecond?: number;
@@ -21,6 +24,7 @@ export interface Floors {
 
 const source = fileURLToPath(new URL("../floor/floor.c", import.meta.url));
 const pythonScript = fileURLToPath(new URL("../python/pipe_bench.py", import.meta.url));
+const jsFloor = fileURLToPath(new URL("./js-floor.js", import.meta.url));
 
 /** Runs a floor program (it forks its own peer, pinned as the Node processes are when `pinned`) and parses its JSON. */
 function run(command: string, args: string[], pinned: boolean): Record<string, number> {
@@ -53,6 +57,17 @@ export async function measureFloors(options: {
     floors.cShmSpinRttUs = run(binary, ["shm-rtt", String(200_000 * scale)], options.pinned).rttP50Us;
   } catch (error) {
     floors.skipped.push(`C floors: no working C compiler (cc): ${(error as Error).message.split("\n")[0]}`);
+  }
+  try {
+    const js = run(
+      process.execPath,
+      [jsFloor, String(100_000 * scale), ...(options.pinned ? ["pin"] : [])],
+      options.pinned,
+    );
+    floors.jsShmSpinRttUs = js.rttP50Us;
+    floors.jsShmCopyRttUs = js.copyRttP50Us;
+  } catch (error) {
+    floors.skipped.push(`JavaScript floor: ${(error as Error).message.split("\n")[0]}`);
   }
   try {
     floors.python = execFileSync("python3", ["--version"]).toString().trim();

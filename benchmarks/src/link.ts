@@ -143,6 +143,39 @@ export function handWrittenSocketLink(socket: Socket, options: HandWrittenOption
   };
 }
 
+/** What {@link pollingChannelLink} needs: an @ipc/shm channel's calls that never wait. */
+export interface PollingChannel {
+  trySend(message: unknown): boolean;
+  tryReceive(): unknown;
+  close(): Promise<void>;
+}
+
+/** Empty polls before a polling link lets the event loop run once (so it learns if the peer died). */
+const POLLS_PER_YIELD = 1_000_000;
+
+/**
+ * An @ipc/shm channel driven by polling, as a hot loop uses it: `trySend` until the message is taken,
+ * `tryReceive` until one is there. The event loop is blocked meanwhile, except once every million empty
+ * polls (a peer that died is then reported instead of polled for ever).
+ */
+export function pollingChannelLink(channel: PollingChannel): Link {
+  return {
+    async send(message) {
+      for (let polls = 1; !channel.trySend(message); polls += 1) {
+        if (polls % POLLS_PER_YIELD === 0) await new Promise((resolve) => setImmediate(resolve));
+      }
+    },
+    async receive() {
+      for (let polls = 1; ; polls += 1) {
+        const message = channel.tryReceive();
+        if (message !== undefined) return message;
+        if (polls % POLLS_PER_YIELD === 0) await new Promise((resolve) => setImmediate(resolve));
+      }
+    },
+    close: () => channel.close(),
+  };
+}
+
 /** An @ipc channel, whatever its transport. */
 export function channelLink(channel: Channel<unknown>): Link {
   return {

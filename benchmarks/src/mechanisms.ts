@@ -1,7 +1,14 @@
 import type { ChildProcess } from "node:child_process";
 import type { Socket } from "node:net";
 import { bytes, type Channel, type Codec, json } from "@ipc/core";
-import { channelLink, handWrittenSocketLink, type Link, processLink } from "./link.js";
+import {
+  channelLink,
+  handWrittenSocketLink,
+  type Link,
+  type PollingChannel,
+  pollingChannelLink,
+  processLink,
+} from "./link.js";
 
 /** What one side of a mechanism needs to build its {@link Link}. */
 export interface Endpoint {
@@ -53,6 +60,7 @@ export interface Mechanism {
 
 const bytesCodec = bytes as Codec<unknown>;
 const viaChannel = ({ channel }: Endpoint) => channelLink(channel!);
+const viaPolling = ({ channel }: Endpoint) => pollingChannelLink(channel as unknown as PollingChannel);
 
 // The baselines are written as a competent user writes them (see handWrittenSocketLink): a 4-byte length
 // prefix; a receiver that copies each frame at most once; a sender that writes each message at once
@@ -208,6 +216,15 @@ export const MECHANISMS: Mechanism[] = [
     handler: true,
   },
   {
+    id: "shm-bytes-poll",
+    label: "@ipc/shm channel, polled: trySend/tryReceive (bytes)",
+    payload: "bytes",
+    transport: "ipc-shm",
+    codec: bytesCodec,
+    link: viaPolling,
+    baseline: "net-cork",
+  },
+  {
     id: "shm-json",
     label: "@ipc/shm channel, default (json)",
     payload: "object",
@@ -253,3 +270,15 @@ export function smallMessage(mechanism: Mechanism, i: number): unknown {
 }
 
 const SMALL_BYTES = new Uint8Array(64).fill(42);
+
+/** The message that ends a round-trip warm-up: 2 bytes, or `{ marker: true }`. */
+export function markerMessage(mechanism: Mechanism): unknown {
+  return mechanism.payload === "bytes" ? new Uint8Array([0xff, 0xfe]) : { marker: true };
+}
+
+/** True for {@link markerMessage}'s message, as it arrives. */
+export function isMarker(mechanism: Mechanism, message: unknown): boolean {
+  return mechanism.payload === "bytes"
+    ? (message as Uint8Array).byteLength === 2
+    : (message as { marker?: unknown }).marker === true;
+}

@@ -1,8 +1,9 @@
 // Benchmark peer: `peer.js <mechanism> <plan> [address]`; the plan is phases separated by commas:
-// `echo:<warm-up>+<timed>` sends every message straight back (`work:` the same after 50 µs of CPU, as a
-// request handler would); `sink:<warm-up>+<timed>` acknowledges once
-// after the warm-up and once after the rest. After each phase it prints {"cpuUs"} on stdout: this
-// process's CPU time (user + system) over the timed part.
+// `echo:<timed>` sends every message straight back, the timed part starting after a marker message
+// (mechanisms.ts) ends the warm-up; `work:<warm-up>+<timed>` the same after 50 µs of CPU, as a request
+// handler would; `sink-marked:<timed>` acknowledges the marker that ends a warm-up, then the rest;
+// `sink:<warm-up>+<timed>` acknowledges once after the warm-up and once after the rest. After each
+// phase it prints {"cpuUs"} on stdout: this process's CPU time (user + system) over the timed part.
 import { once } from "node:events";
 import { connect } from "node:net";
 import { openFifoChannel } from "@ipc/fifo";
@@ -11,7 +12,7 @@ import { openShmChannel } from "@ipc/shm";
 import { connect as connectSocket } from "@ipc/socket";
 import { nodeIpcConnect, zeromqConnect } from "./external-links.js";
 import type { Link } from "./link.js";
-import { mechanismById } from "./mechanisms.js";
+import { isMarker, mechanismById } from "./mechanisms.js";
 
 const [id, plan, address] = process.argv.slice(2);
 const mechanism = mechanismById(id!);
@@ -62,13 +63,27 @@ for (const phase of plan!.split(",")) {
   const [kind, counts] = phase.split(":") as [string, string];
   const [warmUp, timed] = counts.split("+").map(Number) as [number, number];
   let cpuAt = cpuNow();
-  if (kind === "echo" || kind === "work") {
-    // work: a request handler that takes 50 µs of CPU before it answers.
-    const handlerMs = kind === "work" ? 0.05 : 0;
+  if (kind === "echo") {
+    // Warm-up until the marker, then `echo:<timed>` round trips.
+    for (let request = await link.receive(); ; request = await link.receive()) {
+      await link.send(request);
+      if (isMarker(mechanism, request)) break;
+    }
+    cpuAt = cpuNow();
+    for (let i = 0; i < Number(counts); i += 1) await link.send(await link.receive());
+  } else if (kind === "sink-marked") {
+    // Receives until the marker and acknowledges it, then acknowledges `sink-marked:<timed>` messages.
+    while (!isMarker(mechanism, await link.receive()));
+    await link.send(small(1));
+    cpuAt = cpuNow();
+    for (let i = 0; i < Number(counts); i += 1) await link.receive();
+    await link.send(small(2));
+  } else if (kind === "work") {
+    // A request handler that takes 50 µs of CPU before it answers.
     for (let i = 0; i < warmUp + timed; i += 1) {
       if (i === warmUp) cpuAt = cpuNow();
       const request = await link.receive();
-      if (handlerMs > 0) for (const until = performance.now() + handlerMs; performance.now() < until; );
+      for (const until = performance.now() + 0.05; performance.now() < until; );
       await link.send(request);
     }
   } else {

@@ -155,17 +155,28 @@ function targets(rows: Map<string, Row>, floors: Floors | undefined): Target[] {
     (v) => v <= 3,
   );
   add(
+    "shm, polled (trySend/tryReceive): round trip ≤ 3× the C shared-memory floor",
+    ratio(rtt("shm-bytes-poll"), floors?.cShmSpinRttUs),
+    x,
+    (v) => v <= 3,
+  );
+  add(
     "shm, default: 1 MiB messages ≥ 2× the corked hand-written socket",
     rows.get("shm-bytes")?.vsBaseline.large,
     x,
     (v) => v >= 2,
   );
-  add(
-    "shm, default: 64-byte messages one way ≥ 3 M/s",
-    rows.get("shm-bytes")?.smallPerSecond.median,
-    (v) => `${formatNumber(v)}/s`,
-    (v) => v >= 3e6,
-  );
+  for (const [id, mode] of [
+    ["shm-bytes", "default"],
+    ["shm-bytes-poll", "polled"],
+  ] as const) {
+    add(
+      `shm, ${mode}: 64-byte messages one way ≥ 3 M/s`,
+      rows.get(id)?.smallPerSecond.median,
+      (v) => `${formatNumber(v)}/s`,
+      (v) => v >= 3e6,
+    );
+  }
   const zeromq = rows.get("zeromq")?.largeBytesPerSecond?.median;
   for (const id of ["pipe-bytes", "socket-unix-bytes", "fifo-bytes"]) {
     const row = rows.get(id);
@@ -213,8 +224,8 @@ const times = (v: number | undefined) => (v === undefined || !Number.isFinite(v)
 export function renderMarkdown(summary: Summary): string {
   const env = summary.environment;
   const lines = [
-    `\`pnpm bench\` (${summary.mode}): ${summary.rounds} interleaved round(s), medians (min–max over rounds); Node ${env.node}, ${env.cpus} × ${env.cpuModel}, ${env.pinned ? "bench pinned to CPU 0, peers to CPU 1" : "not pinned"}, load ${(env.loadBefore as number[])[0]!.toFixed(2)} before / ${(env.loadAfter as number[])[0]!.toFixed(2)} after, commit ${env.commit ?? "unknown"}, ${Math.round(env.seconds as number)} s.`,
-    `Round trips: ${summary.counts.roundTrips} of one small message (64 bytes, or a 4-field object for JSON rows) per round; one way: ${formatNumber(summary.counts.oneWay)} small messages, ${summary.counts.large} of 1 MiB. Each row's ratios are to its baseline (same payload and codec): "vs base" above 1 is better, CPU (both processes, per round trip) below 1 is better.`,
+    `\`pnpm bench\` (${summary.mode}): ${summary.rounds} interleaved round(s), medians (min–max over rounds); Node ${env.node}, ${env.cpus} × ${env.cpuModel}, ${env.pinned ? "main thread of the bench pinned to CPU 0, peers' to CPU 1" : "not pinned"}, load ${(env.loadBefore as number[])[0]!.toFixed(2)} before / ${(env.loadAfter as number[])[0]!.toFixed(2)} after, commit ${env.commit ?? "unknown"}, ${Math.round(env.seconds as number)} s.`,
+    `Round trips: ${summary.counts.roundTrips} of one small message (64 bytes, or a 4-field object for JSON rows) per round; one way: ${formatNumber(summary.counts.oneWay)} small messages, ${summary.counts.large} of 1 MiB; before the round trips and the small messages, at least ${summary.counts.warmupMs} ms of the same as a warm-up (${summary.counts.warmup} round trips, a fifth of the messages at the least), before the 1 MiB ones as many as are timed. Each row's ratios are to its baseline (same payload and codec): "vs base" above 1 is better, CPU (both processes, per round trip) below 1 is better.`,
     "",
     "| mechanism | RTT p50 µs | vs base | CPU µs/RTT | vs base | small msgs/s | vs base | 1 MiB MB/s | vs base | baseline |",
     "|---|---|---|---|---|---|---|---|---|---|",
@@ -234,6 +245,8 @@ export function renderMarkdown(summary: Summary): string {
             `C socketpair ping-pong ${formatNumber(floors.cSocketpairRttUs)} µs, 1 MiB one way ${formatNumber(mb(floors.cSocketpairBytesPerSecond))} MB/s`,
           floors.cShmSpinRttUs !== undefined &&
             `C shared-memory spinning ping-pong ${formatNumber(floors.cShmSpinRttUs)} µs`,
+          floors.jsShmSpinRttUs !== undefined &&
+            `the same in JavaScript (bare Atomics on a segment) ${formatNumber(floors.jsShmSpinRttUs)} µs, ${formatNumber(floors.jsShmCopyRttUs)} µs copying a 64-byte message out each way`,
           floors.pythonRttUs !== undefined &&
             `${floors.python} multiprocessing.Pipe ping-pong ${formatNumber(floors.pythonRttUs)} µs, ${formatNumber(floors.pythonSmallPerSecond)} small msgs/s, 1 MiB ${formatNumber(mb(floors.pythonBytesPerSecond))} MB/s`,
         ]
@@ -277,6 +290,7 @@ export function renderMarkdown(summary: Summary): string {
 /** The shared-memory rows with their baselines and floor, for @ipc/shm's README. */
 export function renderShmMarkdown(summary: Summary): string {
   const ids = [
+    "shm-bytes-poll",
     "shm-bytes-spin",
     "shm-bytes",
     "shm-bytes-sleep",
@@ -301,7 +315,7 @@ export function renderShmMarkdown(summary: Summary): string {
   if (summary.floors?.cShmSpinRttUs !== undefined)
     lines.push(
       "",
-      `Floor, same run: a C program spinning on shared memory, ${formatNumber(summary.floors.cShmSpinRttUs)} µs a round trip.`,
+      `Floors, same run: a C program spinning on shared memory, ${formatNumber(summary.floors.cShmSpinRttUs)} µs a round trip; the same in JavaScript with bare \`Atomics\`, ${formatNumber(summary.floors.jsShmSpinRttUs)} µs, and ${formatNumber(summary.floors.jsShmCopyRttUs)} µs copying a 64-byte message out on each side.`,
     );
   return `${lines.join("\n")}\n`;
 }

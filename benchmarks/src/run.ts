@@ -22,7 +22,7 @@ import { installExternal } from "./external.js";
 import { nodeIpcServe, zeromqListen } from "./external-links.js";
 import { type Floors, measureFloors } from "./floors.js";
 import type { Link } from "./link.js";
-import { MECHANISMS, type Mechanism, smallMessage } from "./mechanisms.js";
+import { MECHANISMS, type Mechanism, markerMessage, smallMessage } from "./mechanisms.js";
 import { renderMarkdown, renderShmMarkdown, type Summary, summarize } from "./report.js";
 import { quantile } from "./stats.js";
 import { renderSvg } from "./svg.js";
@@ -41,9 +41,9 @@ export interface Sample {
 }
 
 const MODES = {
-  quick: { rounds: 1, warmup: 100, roundTrips: 500, oneWay: 5_000, large: 8 },
-  standard: { rounds: 3, warmup: 300, roundTrips: 2_000, oneWay: 150_000, large: 48 },
-  long: { rounds: 5, warmup: 1_000, roundTrips: 10_000, oneWay: 500_000, large: 200 },
+  quick: { rounds: 1, warmup: 100, warmupMs: 10, roundTrips: 500, oneWay: 5_000, large: 8 },
+  standard: { rounds: 3, warmup: 300, warmupMs: 100, roundTrips: 2_000, oneWay: 150_000, large: 48 },
+  long: { rounds: 5, warmup: 1_000, warmupMs: 300, roundTrips: 10_000, oneWay: 500_000, large: 200 },
 } as const;
 const MIB = 1024 * 1024;
 const here = (file: string) => fileURLToPath(new URL(file, import.meta.url));
@@ -78,7 +78,7 @@ const pinning = !flags["no-pin"] && availableParallelism() >= 2 && commandExists
 
 function pin(pid: number | undefined, cpu: number): void {
   if (!pinning || pid === undefined) return;
-  execFileSync("taskset", ["--all-tasks", "--cpu-list", "--pid", String(cpu), String(pid)], {
+  execFileSync("taskset", ["--cpu-list", "--pid", String(cpu), String(pid)], {
     stdio: "ignore",
   });
 }
@@ -210,14 +210,21 @@ const cpuNow = () => {
   return user + system;
 };
 
-/** Seconds to send `count` messages after `warmUp` acknowledged ones, until the peer acknowledges them all. */
+/**
+ * Seconds to send `count` messages after a warm-up, until the peer acknowledges them all. The warm-up is
+ * `warmUp` messages and the peer's acknowledgement, or, with `marker`, at least `warmUp` messages and
+ * `mode.warmupMs`, then the marker (the peer acknowledges that).
+ */
 async function oneWay(
   link: Link,
   warmUp: number,
   count: number,
   message: (i: number) => unknown,
+  marker?: unknown,
 ): Promise<number> {
-  for (let i = 0; i < warmUp; i += 1) await link.send(message(i));
+  const warmUntil = marker === undefined ? 0 : performance.now() + mode.warmupMs;
+  for (let i = 0; i < warmUp || performance.now() < warmUntil; i += 1) await link.send(message(i));
+  if (marker !== undefined) await link.send(marker);
   await link.receive();
   const start = process.hrtime.bigint();
   for (let i = 0; i < count; i += 1) await link.send(message(i));
@@ -229,8 +236,8 @@ async function oneWay(
 async function measure(mechanism: Mechanism): Promise<Sample | undefined> {
   const small = Math.max(100, Math.round(mode.oneWay * (mechanism.smallScale ?? 1)));
   const plan = [
-    `echo:${mode.warmup}+${mode.roundTrips}`,
-    `sink:${Math.ceil(small / 5)}+${small}`,
+    `echo:${mode.roundTrips}`,
+    `sink-marked:${small}`,
     ...(mechanism.large ? [`sink:${mode.large}+${mode.large}`] : []),
     ...(mechanism.handler ? [`work:${mode.warmup}+${handlerTrips}`] : []),
   ].join(",");
@@ -238,10 +245,16 @@ async function measure(mechanism: Mechanism): Promise<Sample | undefined> {
   if (session === undefined) return undefined;
   const { link } = session;
   const report = async () => (await session.reports.next()).value as { cpuUs: number };
-  for (let i = 0; i < mode.warmup; i += 1) {
+  // Every row warms up for the same time (and at least `warmup` round trips), so that a fast mechanism is
+  // measured with its code optimized as in a long-running process, not mid-way through the JIT's work;
+  // then a marker message tells the peer that the timed part starts.
+  const warmUntil = performance.now() + mode.warmupMs;
+  for (let i = 0; i < mode.warmup || performance.now() < warmUntil; i += 1) {
     await link.send(smallMessage(mechanism, i));
     await link.receive();
   }
+  await link.send(markerMessage(mechanism));
+  await link.receive();
   const samples = new Float64Array(mode.roundTrips);
   const cpuAt = cpuNow();
   for (let i = 0; i < mode.roundTrips; i += 1) {
@@ -252,7 +265,13 @@ async function measure(mechanism: Mechanism): Promise<Sample | undefined> {
   }
   const cpuUs = cpuNow() - cpuAt + (await report()).cpuUs;
   const sorted = Array.from(samples).sort((a, b) => a - b);
-  const smallSeconds = await oneWay(link, Math.ceil(small / 5), small, (i) => smallMessage(mechanism, i));
+  const smallSeconds = await oneWay(
+    link,
+    Math.ceil(small / 5),
+    small,
+    (i) => smallMessage(mechanism, i),
+    markerMessage(mechanism),
+  );
   await report();
   let largeBytesPerSecond: number | undefined;
   if (mechanism.large) {

@@ -101,6 +101,8 @@ export abstract class BaseChannel<T> extends ClosableEnd implements Channel<T> {
    * event loop. Does nothing by default.
    */
   protected pollIncoming(): void {}
+  /** Fetches frames that are already there, synchronously and without waiting (for `tryReceive`). */
+  protected fetchIncoming(): void {}
 
   get codec(): Codec<T> {
     return this.#codec;
@@ -128,6 +130,21 @@ export abstract class BaseChannel<T> extends ClosableEnd implements Channel<T> {
     return this.gate.admit(() => this.writeFrame(payload), options);
   }
 
+  /**
+   * Sends `message` only if it can go at once (nothing queued before it, room in the transport): true,
+   * with every guarantee of a resolved `send`; false, and nothing sent, otherwise. Never waits: for loops
+   * that poll. @throws like `send` (`ERR_IPC_ENCODE`, `ERR_IPC_FRAME_TOO_LARGE`, `ERR_IPC_CLOSED`, ...)
+   */
+  trySend(message: T): boolean {
+    if (this.#direction === "receive") throw unsupported("send", "send from the other end");
+    if (this.#sendRefusal) throw this.#sendRefusal;
+    if (!this.gate.open) return false;
+    const payload = encodeWith(this.#codec, message);
+    this.checkOutgoing(payload.byteLength);
+    this.writeFrame(payload);
+    return true;
+  }
+
   async flush(options?: FlushOptions): Promise<void> {
     if (this.#direction === "receive") throw unsupported("flush", "flush the other end");
     checkWaitOptions(options, "flush");
@@ -147,6 +164,17 @@ export abstract class BaseChannel<T> extends ClosableEnd implements Channel<T> {
     if (this.#direction === "send") return Promise.reject(unsupported("receive", "receive at the other end"));
     this.pollIncoming();
     return this.inbox.receive(options);
+  }
+
+  /**
+   * The next message if one has arrived whole, else `undefined` (a codec that can carry `undefined`, such
+   * as v8, cannot tell the two apart). Never waits or spins: for loops that poll.
+   * @throws at the end, what `receive` would reject with (`ERR_IPC_CLOSED`, `ERR_IPC_PEER_GONE`, ...)
+   */
+  tryReceive(): T | undefined {
+    if (this.#direction === "send") throw unsupported("receive", "receive at the other end");
+    if (this.inbox.bufferedFrames === 0 && this.state === "open") this.fetchIncoming();
+    return this.inbox.tryReceive();
   }
 
   /** Breaking out of `for await` does not close the channel. */

@@ -120,6 +120,17 @@ export class Inbox<T> {
     return this.#takers.wait("receive", options, asValue);
   }
 
+  /**
+   * The next message if one is buffered, else undefined, never waiting. Once nothing more will come and
+   * the buffer is empty, throws what `receive` would reject with.
+   */
+  tryReceive(): T | undefined {
+    if (this.#head < this.#frames.length) return this.#decode(this.#shift());
+    if (this.#closedLocally || this.#end === null) throw this.#closedError();
+    if (this.#end !== undefined) throw this.#end;
+    return undefined;
+  }
+
   #shift(): Uint8Array {
     const payload = this.#frames[this.#head]!;
     this.#frames[this.#head] = EMPTY;

@@ -42,6 +42,8 @@ export class Ring {
   #writePos = 0;
   #readPosSeen = 0;
   #readPos = 0;
+  /** The read position last published (a store the producer's cache line sees: only when it moved). */
+  #readPosPublished = 0;
 
   /** The ring whose header starts at `byteOffset` of `buffer`, with `capacity` bytes of data after it. */
   constructor(buffer: ArrayBuffer, byteOffset: number, capacity: number) {
@@ -50,7 +52,7 @@ export class Ring {
     this.capacity = capacity;
     this.#mask = capacity - 1;
     this.#writePos = Atomics.load(this.words, WRITE_POS);
-    this.#readPos = this.#readPosSeen = Atomics.load(this.words, READ_POS);
+    this.#readPos = this.#readPosSeen = this.#readPosPublished = Atomics.load(this.words, READ_POS);
   }
 
   // ---- producer side ----
@@ -167,6 +169,8 @@ export class Ring {
 
   /** Frees what was taken for the producer, waking it when it sleeps and enough room opened up. */
   release(): void {
+    if (this.#readPos === this.#readPosPublished) return;
+    this.#readPosPublished = this.#readPos;
     Atomics.store(this.words, READ_POS, this.#readPos);
     if (Atomics.load(this.words, WRITER_SLEEPING) !== 0) {
       // Hysteresis: wake a sleeping producer once half the ring is free (or all of it), not per byte.
