@@ -10,6 +10,7 @@ import { openFifoChannel } from "@ipc/fifo";
 import { openParentChannel } from "@ipc/pipe";
 import { openShmChannel } from "@ipc/shm";
 import { connect as connectSocket } from "@ipc/socket";
+import { mainThreadCpuUs } from "./cpu.js";
 import { nodeIpcConnect, zeromqConnect } from "./external-links.js";
 import type { Link } from "./link.js";
 import { isMarker, mechanismById } from "./mechanisms.js";
@@ -51,10 +52,7 @@ async function open(): Promise<Link> {
   }
 }
 
-const cpuNow = () => {
-  const { user, system } = process.cpuUsage();
-  return user + system;
-};
+const cpuNow = mainThreadCpuUs;
 const link = await open();
 const small = (value: number) => (mechanism.payload === "bytes" ? new Uint8Array([value]) : { ack: value });
 await link.send(small(0)); // ready

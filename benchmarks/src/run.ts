@@ -18,6 +18,7 @@ import { forkWithPipes } from "@ipc/pipe";
 import { createShmChannel } from "@ipc/shm";
 import { onSignal, sendSignal } from "@ipc/signal";
 import { listen } from "@ipc/socket";
+import { mainThreadCpuUs } from "./cpu.js";
 import { installExternal } from "./external.js";
 import { nodeIpcServe, zeromqListen } from "./external-links.js";
 import { type Floors, measureFloors } from "./floors.js";
@@ -31,7 +32,7 @@ import { renderSvg } from "./svg.js";
 export interface Sample {
   rttP50Us: number;
   rttP99Us: number;
-  /** CPU time of both processes per round trip, µs. */
+  /** CPU time of the main threads of both processes per round trip, µs (cpu.ts). */
   cpuPerRttUs: number;
   smallPerSecond: number;
   largeBytesPerSecond?: number;
@@ -205,10 +206,7 @@ async function* jsonLines(child: ChildProcess): AsyncGenerator<{ cpuUs: number }
   }
 }
 
-const cpuNow = () => {
-  const { user, system } = process.cpuUsage();
-  return user + system;
-};
+const cpuNow = mainThreadCpuUs;
 
 /**
  * Seconds to send `count` messages after a warm-up, until the peer acknowledges them all. The warm-up is
