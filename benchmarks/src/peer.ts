@@ -1,9 +1,8 @@
 // Benchmark peer: `peer.js <mechanism> <plan> [address]`; the plan is phases separated by commas:
 // `echo:<timed>` sends every message straight back, the timed part starting after a marker message
 // (mechanisms.ts) ends the warm-up; `work:<warm-up>+<timed>` the same after 50 µs of CPU, as a request
-// handler would; `sink-marked:<timed>` acknowledges the marker that ends a warm-up, then the rest;
-// `sink:<warm-up>+<timed>` acknowledges once after the warm-up and once after the rest. After each
-// phase it prints {"cpuUs"} on stdout: this process's CPU time (user + system) over the timed part.
+// handler would; `sink:<timed>` acknowledges the marker that ends a warm-up, then the rest.
+// After each phase it prints {"cpuUs"} on stdout: its main thread's CPU time over the timed part.
 import { once } from "node:events";
 import { connect } from "node:net";
 import { openFifoChannel } from "@ipc/fifo";
@@ -69,8 +68,8 @@ for (const phase of plan!.split(",")) {
     }
     cpuAt = cpuNow();
     for (let i = 0; i < Number(counts); i += 1) await link.send(await link.receive());
-  } else if (kind === "sink-marked") {
-    // Receives until the marker and acknowledges it, then acknowledges `sink-marked:<timed>` messages.
+  } else if (kind === "sink") {
+    // Receives until the marker and acknowledges it, then acknowledges `sink:<timed>` messages.
     while (!isMarker(mechanism, await link.receive()));
     await link.send(small(1));
     cpuAt = cpuNow();
@@ -85,14 +84,7 @@ for (const phase of plan!.split(",")) {
       await link.send(request);
     }
   } else {
-    for (let i = 0; i < warmUp + timed; i += 1) {
-      await link.receive();
-      if (i + 1 === warmUp) {
-        await link.send(small(1));
-        cpuAt = cpuNow();
-      }
-    }
-    await link.send(small(2));
+    throw new Error(`unknown phase ${phase}`);
   }
   process.stdout.write(`${JSON.stringify({ cpuUs: cpuNow() - cpuAt })}\n`);
 }

@@ -209,20 +209,19 @@ async function* jsonLines(child: ChildProcess): AsyncGenerator<{ cpuUs: number }
 const cpuNow = mainThreadCpuUs;
 
 /**
- * Seconds to send `count` messages after a warm-up, until the peer acknowledges them all. The warm-up is
- * `warmUp` messages and the peer's acknowledgement, or, with `marker`, at least `warmUp` messages and
- * `mode.warmupMs`, then the marker (the peer acknowledges that).
+ * Seconds to send `count` messages, until the peer acknowledges them all, after a warm-up of at least
+ * `warmUp` messages and `mode.warmupMs` ended by `marker` (which the peer acknowledges).
  */
 async function oneWay(
   link: Link,
   warmUp: number,
   count: number,
   message: (i: number) => unknown,
-  marker?: unknown,
+  marker: unknown,
 ): Promise<number> {
-  const warmUntil = marker === undefined ? 0 : performance.now() + mode.warmupMs;
+  const warmUntil = performance.now() + mode.warmupMs;
   for (let i = 0; i < warmUp || performance.now() < warmUntil; i += 1) await link.send(message(i));
-  if (marker !== undefined) await link.send(marker);
+  await link.send(marker);
   await link.receive();
   const start = process.hrtime.bigint();
   for (let i = 0; i < count; i += 1) await link.send(message(i));
@@ -235,8 +234,8 @@ async function measure(mechanism: Mechanism): Promise<Sample | undefined> {
   const small = Math.max(100, Math.round(mode.oneWay * (mechanism.smallScale ?? 1)));
   const plan = [
     `echo:${mode.roundTrips}`,
-    `sink-marked:${small}`,
-    ...(mechanism.large ? [`sink:${mode.large}+${mode.large}`] : []),
+    `sink:${small}`,
+    ...(mechanism.large ? [`sink:${mode.large}`] : []),
     ...(mechanism.handler ? [`work:${mode.warmup}+${handlerTrips}`] : []),
   ].join(",");
   const session = await startPeer(mechanism, plan);
@@ -274,10 +273,10 @@ async function measure(mechanism: Mechanism): Promise<Sample | undefined> {
   let largeBytesPerSecond: number | undefined;
   if (mechanism.large) {
     const payload = Buffer.alloc(MIB, 7);
-    // As many 1 MiB messages to warm up as are timed, for every row alike: a fresh process's first large
-    // buffers come from new pages (glibc raises its mmap threshold only after freeing some), which
-    // measured at a third of the steady rate for the first ~20 messages in a standalone shm test.
-    const seconds = await oneWay(link, mode.large, mode.large, () => payload);
+    // A warm-up of at least as many 1 MiB messages as are timed and 100 ms, for every row alike: a fresh
+    // process's first large buffers come from new pages (glibc raises its mmap threshold only once the GC
+    // has freed some), and a standalone shm test moved its first 200 MiB at a third of the later rate.
+    const seconds = await oneWay(link, mode.large, mode.large, () => payload, markerMessage(mechanism));
     largeBytesPerSecond = (mode.large * MIB) / seconds;
     await report();
   }
