@@ -8,7 +8,7 @@ import type {
   SendOptions,
 } from "./channel.js";
 import { ClosableEnd } from "./closable-end.js";
-import { type Codec, encodeWith } from "./codec.js";
+import { type Codec, checkCodec, encodeWith } from "./codec.js";
 import { json } from "./codecs/json.js";
 import { IpcError, IpcErrorCode } from "./errors.js";
 import { checkFrameSize, DEFAULT_MAX_FRAME_SIZE_BYTES, validateMaxFrameSize } from "./framing.js";
@@ -46,7 +46,7 @@ export abstract class BaseChannel<T> extends ClosableEnd implements Channel<T> {
 
   constructor(options: BaseChannelOptions<T> = {}) {
     super();
-    this.#codec = options.codec ?? (json as Codec<T>);
+    this.#codec = checkCodec(options.codec ?? (json as Codec<T>));
     this.#direction = options.direction ?? "duplex";
     this.maxFrameSize = validateMaxFrameSize(options.maxFrameSize ?? DEFAULT_MAX_FRAME_SIZE_BYTES);
     const highWaterMark = options.receiveHighWaterMark ?? DEFAULT_RECEIVE_HIGH_WATER_MARK_BYTES;
@@ -89,6 +89,13 @@ export abstract class BaseChannel<T> extends ClosableEnd implements Channel<T> {
 
   /** True when the transport can take another frame now without exceeding its buffer. */
   protected abstract hasRoom(): boolean;
+  /**
+   * For `trySend`: true when a frame of `length` payload bytes can be taken now, whole, with nothing
+   * scheduled as a side effect. Defaults to `hasRoom()`.
+   */
+  protected roomNowFor(_length: number): boolean {
+    return this.hasRoom();
+  }
   /** Takes one frame payload for delivery, synchronously; copies it if `codec.borrowsInput` and it keeps it. */
   protected abstract writeFrame(payload: Uint8Array): void;
   /** Resolves once every frame taken so far has left this process (see `Sender.flush`). */
@@ -138,9 +145,14 @@ export abstract class BaseChannel<T> extends ClosableEnd implements Channel<T> {
   trySend(message: T): boolean {
     if (this.#direction === "receive") throw unsupported("send", "send from the other end");
     if (this.#sendRefusal) throw this.#sendRefusal;
-    if (!this.gate.open) return false;
+    if (this.gate.waiting > 0) return false;
     const payload = encodeWith(this.#codec, message);
     this.checkOutgoing(payload.byteLength);
+    if (!this.roomNowFor(payload.byteLength)) {
+      // Looking for room may have found the channel broken (a corrupt ring): say so, not "no room".
+      if (this.#sendRefusal) throw this.#sendRefusal;
+      return false;
+    }
     this.writeFrame(payload);
     return true;
   }

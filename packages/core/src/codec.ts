@@ -15,6 +15,23 @@ export interface Codec<T> {
   decode(payload: Uint8Array): T;
 }
 
+/** `codec` itself, once it is known to be a codec object. @throws `ERR_IPC_INVALID_ARGUMENT` */
+export function checkCodec<T>(codec: Codec<T>): Codec<T> {
+  const candidate = codec as Partial<Codec<T>> | null;
+  if (
+    typeof candidate !== "object" ||
+    candidate === null ||
+    typeof candidate.encode !== "function" ||
+    typeof candidate.decode !== "function"
+  ) {
+    throw new IpcError(
+      IpcErrorCode.INVALID_ARGUMENT,
+      `codec must be a codec object with encode and decode (json, v8 or bytes from @ipc/core, or your own), got ${typeof codec === "string" ? JSON.stringify(codec) : typeof codec}`,
+    );
+  }
+  return codec;
+}
+
 /** Encodes with `codec`, turning any failure into `ERR_IPC_ENCODE`. */
 export function encodeWith<T>(codec: Codec<T>, message: T): Uint8Array {
   let payload: unknown;

@@ -65,12 +65,32 @@ describe("stream channel options", () => {
     expect(() => createStreamChannel(near, { direction: "sideways" as never })).toThrow(
       expect.objectContaining({ code: IpcErrorCode.INVALID_ARGUMENT }),
     );
+    // A codec's name instead of the codec: refused at once, not at the first send.
+    for (const codec of ["bytes", {}, 42] as never[]) {
+      expect(() => createStreamChannel(near, { codec })).toThrow(
+        expect.objectContaining({ code: IpcErrorCode.INVALID_ARGUMENT }),
+      );
+    }
     near.destroy();
     far.destroy();
   });
 });
 
 describe("stream channel idle timeout", () => {
+  it("does not count the time it stopped reading because its reader's buffer was full", async () => {
+    const [near, far] = await connectedSocketPair();
+    const channel = createStreamChannel(near, { codec: bytes, idleTimeout: 300, receiveHighWaterMark: 1000 });
+    // 20 messages fill the 1000-byte buffer; the rest waits in the kernel while nobody receives.
+    for (let i = 0; i < 40; i += 1) far.write(Buffer.from([0, 0, 0, 1, i]));
+    await new Promise((resolve) => setTimeout(resolve, 700));
+    for (let i = 0; i < 40; i += 1) expect((await channel.receive({ timeout: 2000 }))[0]).toBe(i);
+    // Still open: messages buffered before a failure would have been delivered too.
+    far.write(Buffer.from([0, 0, 0, 1, 99]));
+    expect((await channel.receive({ timeout: 2000 }))[0]).toBe(99);
+    await channel.close();
+    far.destroy();
+  });
+
   it("fails with ERR_IPC_PEER_GONE when the peer stays silent longer than idleTimeout", async () => {
     const [near, far] = await connectedSocketPair();
     const channel = createStreamChannel(near, { idleTimeout: 200 });

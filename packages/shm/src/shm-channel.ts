@@ -3,6 +3,7 @@ import {
   BaseChannel,
   type BaseChannelOptions,
   describeShared,
+  frameHeaderSize,
   LONG_HEADER_BYTES,
   processAlive,
   type SharedDescription,
@@ -66,10 +67,9 @@ export interface ShmChannel<T> extends Channel<T> {
   /** Bytes of ring in each direction. */
   readonly capacity: number;
   /**
-   * Writes `message` into the ring if it can go at once (nothing queued before it, a quarter of the ring
-   * free): true, with every guarantee of a resolved `send`; false, and nothing sent, otherwise. Never
-   * waits; with {@link tryReceive}, a loop that polls both runs a round trip in about a microsecond.
-   * @throws like `send`
+   * Writes `message` into the ring if all of its frame fits there now and nothing is queued before it:
+   * true, with every guarantee of a resolved `send`; false, and nothing sent, otherwise. Never waits.
+   * @throws like `send`, and `ERR_IPC_FRAME_TOO_LARGE` for a frame larger than the ring (use `send`)
    */
   trySend(message: T): boolean;
   /**
@@ -214,6 +214,19 @@ export class ShmChannelEnd<T> extends BaseChannel<T> implements ShmChannel<T> {
     return false;
   }
 
+  // trySend takes a frame only when all of it fits in the ring now, so it never leaves part of one
+  // queued in this process for the write loop (which needs the event loop) to finish.
+  protected override roomNowFor(length: number): boolean {
+    const frame = frameHeaderSize(length) + length;
+    if (frame > this.#out.capacity) {
+      throw new IpcError(
+        IpcErrorCode.FRAME_TOO_LARGE,
+        `trySend would write a ${frame}-byte frame into a ${this.#out.capacity}-byte ring: it takes only frames that fit the ring whole; send larger messages with send()`,
+      );
+    }
+    return this.#writer.pending === 0 && this.#writable(frame) >= frame;
+  }
+
   protected override writeFrame(payload: Uint8Array): void {
     this.#writer.write(payload, this.codec.borrowsInput === true);
     if (this.#writer.pending > 0) void this.#writeLoop();
@@ -347,7 +360,8 @@ export class ShmChannelEnd<T> extends BaseChannel<T> implements ShmChannel<T> {
         }
         this.#readerSleeping = 0;
         Atomics.store(words, READER_SLEEPING, 0);
-        if (result === "timed-out" && !this.#peerAlive()) {
+        // A peer that closed cleanly (and then exited) is not a dead peer: the loop ends cleanly next.
+        if (result === "timed-out" && Atomics.load(words, WRITER_CLOSED) === 0 && !this.#peerAlive()) {
           this.#drain();
           this.#end(this.#incompleteFrameError("died") ?? this.#peerDied());
           return;
@@ -395,7 +409,7 @@ export class ShmChannelEnd<T> extends BaseChannel<T> implements ShmChannel<T> {
           result = await this.#sleep(mode, words, READ_POS, seen, false);
         }
         Atomics.store(words, WRITER_SLEEPING, 0);
-        if (result === "timed-out" && !this.#peerAlive()) {
+        if (result === "timed-out" && Atomics.load(words, READER_CLOSED) === 0 && !this.#peerAlive()) {
           this.#end(this.#peerDied());
           return;
         }

@@ -56,6 +56,11 @@ describe("shared-memory channel", () => {
     expect(() => createShmChannel({ spin: -1 })).toThrow(
       expect.objectContaining({ code: IpcErrorCode.INVALID_ARGUMENT }),
     );
+    const refusedName = freshName();
+    expect(() => createShmChannel({ name: refusedName, codec: "bytes" as never })).toThrow(
+      expect.objectContaining({ code: IpcErrorCode.INVALID_ARGUMENT }),
+    );
+    expect(existsSync(`/dev/shm/${refusedName}`)).toBe(false);
     expect(() => openShmChannel(freshName())).toThrow(
       expect.objectContaining({ code: ShmErrorCode.NOT_FOUND }),
     );

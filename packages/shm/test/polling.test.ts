@@ -55,15 +55,15 @@ describe("a shared-memory channel polled with trySend and tryReceive", () => {
     expect(await waiting).toBe(4);
   });
 
-  it("trySend refuses, sending nothing, while a quarter of the ring is not free or a send waits", async () => {
+  it("trySend refuses, sending nothing, while the frame does not fit or a send waits", async () => {
     const name = freshName();
     await using creator = createShmChannel<Uint8Array>({ name, codec: bytes, capacity: 4096 });
     await using opener = openShmChannel<Uint8Array>(name, { codec: bytes });
     const message = (i: number) => new Uint8Array(500).fill(i);
     let sent = 0;
     while (creator.trySend(message(sent))) sent += 1;
-    // 4 KiB of ring, each frame 504 bytes: refused once less than a quarter (1 KiB) and a header is free.
-    expect(sent).toBe(7);
+    // 4 KiB of ring, each frame 504 bytes: 8 fit.
+    expect(sent).toBe(8);
     // A send that has to wait goes first: trySend refuses while it waits, even once there is room.
     const queued = creator.send(message(100));
     expect(creator.trySend(message(101))).toBe(false);
@@ -76,7 +76,45 @@ describe("a shared-memory channel polled with trySend and tryReceive", () => {
       (await opener.receive({ timeout: 5000 }))[0]!,
       (await opener.receive({ timeout: 5000 }))[0]!,
     );
-    expect(received).toEqual([0, 1, 2, 3, 4, 5, 6, 100, 103]);
+    expect(received).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 100, 103]);
+  });
+
+  it("trySend takes only frames that fit whole now, and looking for room costs nothing", async () => {
+    const name = freshName();
+    await using creator = createShmChannel<Uint8Array>({ name, codec: bytes, capacity: 4096 });
+    await using opener = openShmChannel<Uint8Array>(name, { codec: bytes });
+    expect(creator.trySend(new Uint8Array(3000))).toBe(true);
+    // 1,092 bytes are free: a 1,500-byte message waits (nothing of it is queued in this process).
+    expect(creator.trySend(new Uint8Array(1500).fill(2))).toBe(false);
+    expect(() => creator.trySend(new Uint8Array(5000))).toThrow(
+      expect.objectContaining({ code: IpcErrorCode.FRAME_TOO_LARGE }),
+    );
+    // Refusals schedule nothing: 200,000 of them in a row leave the heap where it was.
+    const before = process.memoryUsage().heapUsed;
+    const small = new Uint8Array(1500);
+    for (let i = 0; i < 200_000; i += 1) creator.trySend(small);
+    expect(process.memoryUsage().heapUsed - before).toBeLessThan(8 * 1024 * 1024);
+    expect((await opener.receive({ timeout: 5000 })).byteLength).toBe(3000);
+    expect(creator.trySend(new Uint8Array(1500).fill(2))).toBe(true);
+    expect((await opener.receive({ timeout: 5000 }))[0]).toBe(2);
+  });
+
+  it("a peer that closed cleanly while this loop kept the event loop busy is a clean end", async () => {
+    const name = freshName();
+    await using channel = createShmChannel<unknown>({ name });
+    const peer = spawnPeer(POLL_ECHO, { args: [name, "0"], stdio: ["ignore", "inherit", "inherit"] });
+    try {
+      // Never yielding: the peer says "done", closes and exits while this event loop is blocked.
+      let message: unknown;
+      const deadline = performance.now() + 10_000;
+      while ((message = channel.tryReceive()) === undefined && performance.now() < deadline);
+      expect(message).toBe("done");
+      for (const until = performance.now() + 1000; performance.now() < until; ) channel.tryReceive();
+      await expect(pollReceive(channel)).rejects.toMatchObject({ code: IpcErrorCode.CLOSED });
+      expect(await peer.exited).toEqual({ code: 0, signal: null });
+    } finally {
+      await peer.stop();
+    }
   });
 
   it("throws what send and receive would: encoding, size, a closed channel, the peer's end", async () => {
