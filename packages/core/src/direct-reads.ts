@@ -22,9 +22,10 @@ export interface DirectReadSink {
  * `{ onread: reads.onread }` and pass `reads` to `createStreamChannel` as `directReads`. A message whose
  * header has arrived and that has 16 KiB or more (up to 1 MiB) still to come is read straight into the
  * buffer it is delivered in: no copy, and each read takes as much as the kernel holds, not 64 KiB.
- * Everything else is read into 64 KiB chunks shared by consecutive messages, so buffered messages hold
- * about their own size in memory whatever the peer sends. Bytes that arrive before the channel takes
- * over are kept (the socket pauses) and handed to it first.
+ * Everything else is read into 64 KiB chunks that consecutive reads share, so buffered messages keep at
+ * most about twice the bytes they are counted as alive, whatever the peer sends (Node's own reads do the
+ * same). Bytes that arrive before the channel takes over are kept (the socket pauses) and handed to it
+ * first.
  */
 export class DirectReads {
   /** Pass as the `onread` option when creating the socket. */
@@ -35,12 +36,18 @@ export class DirectReads {
   #chunkUsed = 0;
   /** The buffer handed out last went straight into a frame. */
   #direct = false;
+  #armed = false;
 
   constructor() {
     this.onread = {
       buffer: () => this.#nextBuffer(),
       callback: (count: number) => this.#read(count),
     };
+  }
+
+  /** True once a socket asked for a buffer: it was created with {@link onread}. */
+  get armed(): boolean {
+    return this.#armed;
   }
 
   /** True once a channel reads through these. */
@@ -56,6 +63,7 @@ export class DirectReads {
   }
 
   #nextBuffer(): Uint8Array {
+    this.#armed = true;
     const target = this.#sink?.directTarget();
     this.#direct = target !== undefined;
     if (target !== undefined) return target;

@@ -73,6 +73,12 @@ export function createStreamChannel<T = unknown>(
         "directReads cannot be combined with onCutFrame (which needs each read to end where a write ended)",
       );
     }
+    if (!options.directReads.armed) {
+      throw new IpcError(
+        IpcErrorCode.INVALID_ARGUMENT,
+        "directReads were given, but the stream was not created with their onread: pass { onread: reads.onread } when creating the net.Socket",
+      );
+    }
     if (options.directReads.attached) {
       throw new IpcError(
         IpcErrorCode.INVALID_ARGUMENT,
@@ -129,8 +135,9 @@ class StreamChannel<T> extends BaseChannel<T> {
         });
       }
       stream.on("end", () => this.#onEnd());
-      // A stream paused earlier (by the authkey handshake, say) does not resume when a listener is added.
-      stream.resume();
+      // A stream paused earlier (by the authkey handshake, say) does not resume when a listener is added;
+      // one that brought more than the buffer holds before the channel took it stays paused.
+      if (!this.inbox.full) stream.resume();
     }
     this.keepAliveChanged();
   }
@@ -201,6 +208,8 @@ class StreamChannel<T> extends BaseChannel<T> {
     const stream = this.#stream;
     const check = () => {
       if (this.state === "closed" || this.#ending || this.#shutDown) return;
+      // A channel that stopped reading itself (its reader's buffer is full) does not hear the peer.
+      if (this.inbox.full) this.#lastArrival = Date.now();
       const silentFor = Date.now() - this.#lastArrival;
       if (silentFor < timeoutMs) {
         timer = setTimeout(check, timeoutMs - silentFor).unref();

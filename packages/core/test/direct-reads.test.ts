@@ -96,6 +96,31 @@ describe("direct reads", () => {
     await channel.close();
   });
 
+  it("leave a socket that brought a full buffer before the channel took it paused", async () => {
+    const reads = new DirectReads();
+    const [client, server] = await connectedSocketPair(reads.onread);
+    sockets.push(client, server);
+    server.write(Buffer.alloc(256 * KIB)); // 65,536 empty messages
+    await sleep(50); // one 64 KiB read, kept while the socket waits for its channel
+    const channel = createStreamChannel<Uint8Array>(client, {
+      codec: bytes,
+      directReads: reads,
+      receiveHighWaterMark: 1000,
+    });
+    await sleep(100);
+    expect(client.bytesRead).toBe(64 * KIB);
+    expect((await channel.receive({ timeout: 5000 })).byteLength).toBe(0);
+    await channel.close();
+  });
+
+  it("are refused for a socket not created with their onread (its bytes would flow past the channel)", async () => {
+    const [client, server] = await connectedSocketPair();
+    sockets.push(client, server);
+    expect(() => createStreamChannel(client, { directReads: new DirectReads() })).toThrow(
+      expect.objectContaining({ code: IpcErrorCode.INVALID_ARGUMENT }),
+    );
+  });
+
   it("count reads into a message as arrivals for idleTimeout", async () => {
     const { channel, peer } = await directPair({ idleTimeout: 300 });
     const payload = pattern(3, 640 * KIB);
