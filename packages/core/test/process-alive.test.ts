@@ -19,10 +19,11 @@ describe("processAlive and processStartTime", () => {
   it.runIf(process.platform === "linux")(
     "counts an exited process its parent has not reaped as gone",
     async () => {
-      // `true` exits at once; its parent then becomes `sleep`, which never reaps it.
-      const shell = spawn("sh", ["-c", "true & echo $!; exec sleep 20"], {
-        stdio: ["ignore", "pipe", "ignore"],
-      });
+      // A forked child exits at once; its parent (Python, which reaps nothing by itself) sleeps. A shell
+      // (`true & …; exec sleep`) could reap its child before the exec when it ran late: flaky under load.
+      const script =
+        "import os, time\npid = os.fork()\nif pid == 0: os._exit(0)\nprint(pid, flush=True)\ntime.sleep(20)";
+      const shell = spawn("python3", ["-c", script], { stdio: ["ignore", "pipe", "ignore"] });
       const parent = trackChild(shell);
       let output = "";
       shell.stdout.setEncoding("utf8").on("data", (text: string) => {
