@@ -13,17 +13,28 @@ afterEach(() => {
   for (const socket of sockets.splice(0)) socket.destroy();
 });
 
-/** A receiving channel reading with direct reads, and the raw socket of its peer. */
-async function directPair(options: Parameters<typeof createStreamChannel>[1] = {}) {
+/** A connected pair whose client was created with the `onread` of `reads` (closed after each test). */
+async function directSockets() {
   const reads = new DirectReads();
   const [client, server] = await connectedSocketPair(reads.onread);
   sockets.push(client, server);
+  return { reads, client, server };
+}
+
+/** A receiving channel reading with direct reads, and the raw socket of its peer. */
+async function directPair(options: Parameters<typeof createStreamChannel>[1] = {}) {
+  const { reads, client, server } = await directSockets();
   const channel = createStreamChannel<Uint8Array>(client, {
     codec: bytes,
     ...options,
     directReads: reads,
   } as Parameters<typeof createStreamChannel<Uint8Array>>[1]);
   return { channel, peer: server, reads, client };
+}
+
+/** Checks that `message` is `pattern(seed, length)`. */
+function expectPattern(message: Uint8Array, seed: number, length: number): void {
+  expect(Buffer.from(message).equals(Buffer.from(pattern(seed, length)))).toBe(true);
 }
 
 /** `length` bytes whose content says which message and offset they are. */
@@ -55,7 +66,7 @@ describe("direct reads", () => {
     for (const [seed, size] of sizes.entries()) {
       const message = await channel.receive({ timeout: 10_000 });
       expect(message.byteLength).toBe(size);
-      expect(Buffer.from(message).equals(Buffer.from(pattern(seed, size)))).toBe(true);
+      expectPattern(message, seed, size);
     }
     await channel.close();
   });
@@ -72,34 +83,24 @@ describe("direct reads", () => {
     // 3,000 reads given a fresh 64 KiB each would hold 190 MiB; shared chunks hold about 50 KiB.
     expect(process.memoryUsage().arrayBuffers - before).toBeLessThan(16 * MIB);
     for (let i = 0; i < count; i += 1) {
-      expect(Buffer.from(await channel.receive({ timeout: 5000 })).equals(Buffer.from(pattern(i, 10)))).toBe(
-        true,
-      );
+      expectPattern(await channel.receive({ timeout: 5000 }), i, 10);
     }
     await channel.close();
   });
 
   it("hand over bytes that arrived before the channel took the socket", async () => {
-    const reads = new DirectReads();
-    const [client, server] = await connectedSocketPair(reads.onread);
-    sockets.push(client, server);
+    const { reads, client, server } = await directSockets();
     server.write(frame(pattern(1, 40 * KIB)));
     server.write(frame(pattern(2, 3)));
     await sleep(50); // read already, into a chunk the socket now holds paused
     const channel = createStreamChannel<Uint8Array>(client, { codec: bytes, directReads: reads });
-    expect(
-      Buffer.from(await channel.receive({ timeout: 5000 })).equals(Buffer.from(pattern(1, 40 * KIB))),
-    ).toBe(true);
-    expect(Buffer.from(await channel.receive({ timeout: 5000 })).equals(Buffer.from(pattern(2, 3)))).toBe(
-      true,
-    );
+    expectPattern(await channel.receive({ timeout: 5000 }), 1, 40 * KIB);
+    expectPattern(await channel.receive({ timeout: 5000 }), 2, 3);
     await channel.close();
   });
 
   it("leave a socket that brought a full buffer before the channel took it paused", async () => {
-    const reads = new DirectReads();
-    const [client, server] = await connectedSocketPair(reads.onread);
-    sockets.push(client, server);
+    const { reads, client, server } = await directSockets();
     server.write(Buffer.alloc(256 * KIB)); // 65,536 empty messages
     await sleep(50); // one 64 KiB read, kept while the socket waits for its channel
     const channel = createStreamChannel<Uint8Array>(client, {
@@ -130,7 +131,7 @@ describe("direct reads", () => {
       await sleep(60);
       peer.write(payload.subarray(at, at + 64 * KIB));
     }
-    expect(Buffer.from(await channel.receive({ timeout: 5000 })).equals(Buffer.from(payload))).toBe(true);
+    expectPattern(await channel.receive({ timeout: 5000 }), 3, 640 * KIB);
     await channel.close();
   });
 
@@ -150,9 +151,7 @@ describe("direct reads", () => {
   });
 
   it("cannot be combined with onCutFrame, and belong to one channel", async () => {
-    const reads = new DirectReads();
-    const [client, server] = await connectedSocketPair(reads.onread);
-    sockets.push(client, server);
+    const { reads, client } = await directSockets();
     expect(() => createStreamChannel(client, { directReads: reads, onCutFrame: () => {} })).toThrow(
       expect.objectContaining({ code: IpcErrorCode.INVALID_ARGUMENT }),
     );

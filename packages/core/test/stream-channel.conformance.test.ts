@@ -1,6 +1,7 @@
 import { createStreamChannel, DirectReads } from "@ipc/core";
-import { codecByName, describeConformance, serveChannel } from "@ipc-internal/conformance";
-import { connectedSocketPair, writeRaw } from "./fixtures/socket-pair.js";
+import { codecByName, describeConformance } from "@ipc-internal/conformance";
+import { connectedSocketPair } from "./fixtures/socket-pair.js";
+import { socketPairSubject } from "./fixtures/socket-pair-subject.js";
 
 for (const direct of [false, true]) {
   describeConformance({
@@ -15,15 +16,7 @@ for (const direct of [false, true]) {
         directReads: reads,
       });
       const farChannel = createStreamChannel(far, { codec: codecByName(remoteCodec) });
-      return {
-        local,
-        remote: serveChannel(farChannel, (bytes) => writeRaw(far, bytes)),
-        async dispose() {
-          await Promise.all([local.close({ timeout: 1000 }), farChannel.close({ timeout: 1000 })]);
-          near.destroy();
-          far.destroy();
-        },
-      };
+      return socketPairSubject(near, far, local, farChannel);
     },
   });
 }

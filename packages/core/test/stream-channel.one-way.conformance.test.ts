@@ -1,6 +1,7 @@
 import { createStreamChannel } from "@ipc/core";
-import { codecByName, describeConformance, serveChannel } from "@ipc-internal/conformance";
-import { connectedSocketPair, writeRaw } from "./fixtures/socket-pair.js";
+import { codecByName, describeConformance } from "@ipc-internal/conformance";
+import { connectedSocketPair } from "./fixtures/socket-pair.js";
+import { socketPairSubject } from "./fixtures/socket-pair-subject.js";
 
 // One-way ends (direction "send" / "receive"), as pipes and FIFOs give: checks the one-way rules of
 // the channel and the suite's one-way gating before those transports rely on it.
@@ -19,14 +20,6 @@ describeConformance({
       codec: codecByName(remoteCodec),
       direction: outbound ? "receive" : "send",
     });
-    return {
-      local,
-      remote: serveChannel(farChannel, (bytes) => writeRaw(far, bytes)),
-      async dispose() {
-        await Promise.all([local.close({ timeout: 1000 }), farChannel.close({ timeout: 1000 })]);
-        near.destroy();
-        far.destroy();
-      },
-    };
+    return socketPairSubject(near, far, local, farChannel);
   },
 });
