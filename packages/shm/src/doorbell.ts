@@ -11,6 +11,8 @@ const CONNECT_ATTEMPTS = 3;
 const RECONNECT_DELAY_MS = 20;
 /** Connections that may be presenting a key at once; more are refused (the channel then sleeps on futexes). */
 const MAX_UNPROVEN_CONNECTIONS = 4;
+/** Bytes the opener reads rings into at a time (a peer flooding the line costs a read per this many). */
+const RING_READ_BYTES = 1024;
 /** What one ring writes: any byte is a ring. */
 const RING = Buffer.from([1]);
 
@@ -90,7 +92,19 @@ export class Doorbell {
   #dial(): void {
     const address = this.#address!;
     this.#attemptsLeft -= 1;
-    const socket = connect(doorbellPath(address.id));
+    // Rings are read into one buffer of our own (their bytes mean nothing): a wake-up allocates nothing,
+    // where a 'data' event costs a 64 KiB allocation per read. Node offers this only for sockets it
+    // connects, so the creator's accepted end still reads the usual way.
+    const socket = connect({
+      path: doorbellPath(address.id),
+      onread: {
+        buffer: Buffer.allocUnsafe(RING_READ_BYTES),
+        callback: () => {
+          this.#rung();
+          return true;
+        },
+      },
+    });
     socket.write(Buffer.from(address.key));
     this.#attach(socket, 0);
   }
@@ -198,11 +212,7 @@ export class Doorbell {
     socket.on("error", () => {});
     if (this.#keepAlive) socket.ref();
     else socket.unref();
-    socket.on("data", () => {
-      // The opener's first byte is the creator's answer.
-      if (!this.#up) this.#comeUp();
-      this.#settle("rung");
-    });
+    socket.on("data", () => this.#rung());
     let gone = false;
     const hangUp = () => {
       if (gone || socket !== this.#socket) return;
@@ -218,6 +228,12 @@ export class Doorbell {
     socket.on("end", hangUp);
     socket.on("close", hangUp);
     if (rungAlready > 0) this.#settle("rung");
+  }
+
+  /** Bytes arrived on the line: a ring (the opener's first byte is the creator's answer). */
+  #rung(): void {
+    if (!this.#up) this.#comeUp();
+    this.#settle("rung");
   }
 
   #comeUp(): void {

@@ -87,6 +87,38 @@ describe.runIf(process.platform === "linux")("shared-memory channel doorbell", (
     expect(Math.max(...delays), `delays ${delays.map((d) => d.toFixed(1)).join(", ")} ms`).toBeLessThan(50);
   });
 
+  it("the opener, too, learns of a SIGKILLed creator within 10 ms (its doorbell is read into a buffer of its own)", async () => {
+    const delays: number[] = [];
+    for (let attempt = 0; attempt < 3; attempt += 1) {
+      const name = freshName();
+      const creator = spawnPeer(fileURLToPath(new URL("./fixtures/idle-creator.ts", import.meta.url)), {
+        args: [name, "hold"],
+        stdio: ["ignore", "pipe", "inherit"],
+      });
+      try {
+        await new Promise((resolve) => creator.child.stdout!.once("data", resolve));
+        await using channel = openShmChannel<string>(name, { spin: 0 });
+        await waitUntil(() => wakesBy(channel) === "doorbell", "the doorbell to come up");
+        const receive = channel.receive().then(
+          () => Number.NaN,
+          (error: { code?: string }) => {
+            expect(error.code).toBe(IpcErrorCode.PEER_GONE);
+            return performance.now();
+          },
+        );
+        await sleep(20); // asleep on the doorbell
+        const killedAt = performance.now();
+        creator.child.kill("SIGKILL");
+        delays.push((await receive) - killedAt);
+      } finally {
+        await creator.stop();
+        unlinkSegment(name);
+      }
+    }
+    expect(Math.min(...delays), `delays ${delays.map((d) => d.toFixed(1)).join(", ")} ms`).toBeLessThan(10);
+    expect(Math.max(...delays), `delays ${delays.map((d) => d.toFixed(1)).join(", ")} ms`).toBeLessThan(50);
+  });
+
   it("an idle open channel does not keep the process alive; after ref() it does, until the other end closes", async () => {
     const idle = await withPeer("idle");
     // The child exits on its own with its channel open; this end then sees it go.
