@@ -143,37 +143,51 @@ export function handWrittenSocketLink(socket: Socket, options: HandWrittenOption
   };
 }
 
-/** What {@link pollingChannelLink} needs: an @ipc/shm channel's calls that never wait. */
+/** What {@link pollingChannelLink} needs: an @ipc/shm channel's calls that never wait, and the waiting ones. */
 export interface PollingChannel {
   trySend(message: unknown): boolean;
   tryReceive(): unknown;
+  send(message: unknown): Promise<void>;
+  receive(): Promise<unknown>;
   close(): Promise<void>;
 }
 
-/** Empty polls before a polling link lets the event loop run once (so it learns if the peer died). */
-const POLLS_PER_YIELD = 1_000_000;
+/** How long a polling link polls before it waits the ordinary way (ms). */
+const POLL_MS = 2;
+/** Empty polls between looks at the clock. */
+const POLLS_PER_CLOCK = 1024;
 
 /**
  * An @ipc/shm channel driven by polling, as a hot loop uses it: `trySend` until the message is taken,
- * `tryReceive` until one is there. The event loop is blocked meanwhile, except once every million empty
- * polls (a peer that died is then reported instead of polled for ever).
+ * `tryReceive` until one is there, with the event loop blocked meanwhile. After 2 ms of empty polls it
+ * waits with `send` / `receive` instead, as a polling worker with nothing to do would (between rounds,
+ * when every mechanism's peer is up and idle on the same CPU, a peer polling for ever would slow the
+ * others; a dead peer is then reported too).
  */
 export function pollingChannelLink(channel: PollingChannel): Link {
   return {
     async send(message) {
-      for (let polls = 1; !channel.trySend(message); polls += 1) {
-        if (polls % POLLS_PER_YIELD === 0) await new Promise((resolve) => setImmediate(resolve));
-      }
+      if (!pollFor(() => channel.trySend(message) || undefined)) await channel.send(message);
     },
     async receive() {
-      for (let polls = 1; ; polls += 1) {
-        const message = channel.tryReceive();
-        if (message !== undefined) return message;
-        if (polls % POLLS_PER_YIELD === 0) await new Promise((resolve) => setImmediate(resolve));
-      }
+      return pollFor(() => channel.tryReceive()) ?? (await channel.receive());
     },
     close: () => channel.close(),
   };
+}
+
+/** Calls `poll` until it gives something other than undefined, for up to POLL_MS; undefined after that. */
+function pollFor<T>(poll: () => T | undefined): T | undefined {
+  let until = 0;
+  for (let polls = 1; ; polls += 1) {
+    const got = poll();
+    if (got !== undefined) return got;
+    if (polls % POLLS_PER_CLOCK === 0) {
+      const now = performance.now();
+      if (until === 0) until = now + POLL_MS;
+      else if (now >= until) return undefined;
+    }
+  }
 }
 
 /** An @ipc channel, whatever its transport. */

@@ -3,7 +3,7 @@
 // the floors, and the performance targets the project set itself, met or not.
 import type { Floors } from "./floors.js";
 import { MECHANISMS } from "./mechanisms.js";
-import type { Sample } from "./run.js";
+import type { Sample } from "./session.js";
 import { formatNumber, quantile } from "./stats.js";
 
 /** A metric over the rounds. */
@@ -224,7 +224,8 @@ const times = (v: number | undefined) => (v === undefined || !Number.isFinite(v)
 export function renderMarkdown(summary: Summary): string {
   const env = summary.environment;
   const lines = [
-    `\`pnpm bench\` (${summary.mode}): ${summary.rounds} interleaved round(s), medians (min–max over rounds); Node ${env.node}, ${env.cpus} × ${env.cpuModel}, ${env.pinned ? "main thread of the bench pinned to CPU 0, peers' to CPU 1" : "not pinned"}, load ${(env.loadBefore as number[])[0]!.toFixed(2)} before / ${(env.loadAfter as number[])[0]!.toFixed(2)} after, commit ${env.commit ?? "unknown"}, ${Math.round(env.seconds as number)} s.`,
+    `\`pnpm bench\` (${summary.mode}): ${summary.rounds} interleaved round(s), medians (min–max over rounds); Node ${env.node}, ${env.cpus} × ${env.cpuModel}, ${env.pinned ? "main threads pinned (each mechanism's bench side to CPU 0, its peer to CPU 1; each process's helper threads to the other's CPU)" : "not pinned"}, load ${(env.loadBefore as number[])[0]!.toFixed(2)} before / ${(env.loadAfter as number[])[0]!.toFixed(2)} after, commit ${env.commit ?? "unknown"}, ${Math.round(env.seconds as number)} s.`,
+    "Each mechanism runs in two processes of its own, up for the whole run as the two ends of a long-running program would be (the bench side runs only that mechanism's code, as a user's program does); each round measures every mechanism once, in an order that rotates from round to round.",
     `Round trips: ${summary.counts.roundTrips} of one small message (64 bytes, or a 4-field object for JSON rows) per round; one way: ${formatNumber(summary.counts.oneWay)} small messages, ${summary.counts.large} of 1 MiB; each phase warms up first, for at least ${summary.counts.warmupMs} ms and ${summary.counts.warmup} round trips, a fifth as many small messages, as many 1 MiB ones. Each row's ratios are to its baseline (same payload and codec): "vs base" above 1 is better, CPU below 1 is better (the main threads of both processes per round trip, from the kernel's scheduler statistics: V8's helper threads, whose work comes and goes with the JIT and the GC, made process-wide CPU swing between runs).`,
     "",
     "| mechanism | RTT p50 µs | vs base | CPU µs/RTT | vs base | small msgs/s | vs base | 1 MiB MB/s | vs base | baseline |",

@@ -1,0 +1,9 @@
+/** How much `pnpm bench` measures: rounds, warm-up, and messages per phase of each round. */
+export const MODES = {
+  quick: { rounds: 1, warmup: 100, warmupMs: 10, roundTrips: 500, oneWay: 5_000, large: 8 },
+  standard: { rounds: 3, warmup: 300, warmupMs: 100, roundTrips: 2_000, oneWay: 150_000, large: 48 },
+  long: { rounds: 5, warmup: 1_000, warmupMs: 300, roundTrips: 10_000, oneWay: 500_000, large: 200 },
+} as const;
+
+export type ModeName = keyof typeof MODES;
+export type Mode = (typeof MODES)[ModeName];
