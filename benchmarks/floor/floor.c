@@ -4,7 +4,7 @@
 // socketpair, the reader acknowledging the end with one byte. `floor shm-rtt N`: N ping-pongs through a
 // shared anonymous mapping, both sides spinning on an atomic counter (the best a spinning shared-memory
 // channel can do). Prints one JSON object: round-trip p50/p99 in µs, or bytes per second. With
-// FLOOR_PIN=1 the parent runs on CPU 0 and the child on CPU 1, as the Node benchmark pins its processes.
+// FLOOR_PIN=1 the parent runs on CPU 0 and the child on CPU 1, as the Node benchmark pins its main threads.
 #define _GNU_SOURCE
 #include <sched.h>
 #include <stdatomic.h>

@@ -4,7 +4,7 @@
 `pipe_bench.py small N`: N 64-byte messages one way, the receiver acknowledging the last.
 `pipe_bench.py bw N`: N messages of 1 MiB one way, the receiver acknowledging the last.
 Prints one JSON object. With PIPE_PIN=1 the parent runs on CPU 0 and the child on CPU 1, as the Node
-benchmark pins its processes.
+benchmark pins its main threads.
 """
 import json
 import multiprocessing

@@ -5,7 +5,7 @@
 import { createInterface } from "node:readline";
 import { mechanismById } from "./mechanisms.js";
 import { MODES, type ModeName } from "./modes.js";
-import { BENCH_CPU, pin } from "./pinning.js";
+import { BENCH_CPU, PIN_PEER_ENV, pin } from "./pinning.js";
 import { closeSession, measureRound, openSession, type SessionSettings } from "./session.js";
 
 const [id, modeName, rounds, workDir, pinned] = process.argv.slice(2) as [
@@ -21,10 +21,12 @@ const settings: SessionSettings = {
   workDir,
   pinned: pinned === "1",
 };
-// Pinned (the main thread: run.ts started this process on the peers' CPU, where its helper threads stay)
-// before the peer starts: a child inherits the CPU of the thread that spawns it, so the peer's helper
-// threads stay on this CPU when its main thread moves to the peers'.
-if (settings.pinned) pin(process.pid, BENCH_CPU);
+// The main thread only; this process was started on the peers' CPU, where its other threads stay. Its
+// peer, started from this thread, starts here and pins itself (peer.ts).
+if (settings.pinned) {
+  pin(process.pid, BENCH_CPU);
+  process.env[PIN_PEER_ENV] = "1";
+}
 const session = await openSession(mechanismById(id), settings);
 for await (const line of createInterface({ input: process.stdin })) {
   if (line !== "round") throw new Error(`driver: unknown command ${JSON.stringify(line)}`);

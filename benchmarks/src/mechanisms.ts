@@ -217,7 +217,7 @@ export const MECHANISMS: Mechanism[] = [
   },
   {
     id: "shm-bytes-poll",
-    label: "@ipc/shm channel, polled: trySend/tryReceive (bytes)",
+    label: "@ipc/shm channel, polled: trySend/tryReceive, waits after 2 ms (bytes)",
     payload: "bytes",
     transport: "ipc-shm",
     codec: bytesCodec,

@@ -13,9 +13,13 @@ import { mainThreadCpuUs } from "./cpu.js";
 import { nodeIpcConnect, zeromqConnect } from "./external-links.js";
 import type { Link } from "./link.js";
 import { isMarker, mechanismById } from "./mechanisms.js";
+import { PEER_CPU, PIN_PEER_ENV, pin } from "./pinning.js";
 
 const [id, plan, address] = process.argv.slice(2);
 const mechanism = mechanismById(id!);
+// The peer pins its own main thread, before it connects: its other threads, started with the process on
+// the CPU of the driver that spawned it, stay there (pinning.ts).
+if (process.env[PIN_PEER_ENV] === "1") pin(process.pid, PEER_CPU);
 
 async function open(): Promise<Link> {
   switch (mechanism.transport) {

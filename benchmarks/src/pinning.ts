@@ -1,14 +1,17 @@
 import { execFileSync } from "node:child_process";
 import { availableParallelism } from "node:os";
 
-// Pinning the bench side of every mechanism to one CPU and every peer to another makes runs comparable:
-// left to the scheduler, a ping-pong lands on one core or two at random, and round trips differ by 2x.
-// Main threads are pinned each to its CPU, and each process's helper threads (V8's compiler and GC, the
-// sweeper that frees large buffers) to the other process's CPU, as on a machine with a core to spare for
-// them: with every thread of a process on its own CPU, a spinning main thread starved V8's optimizing
-// compiler, and the receiver of 1 MiB messages shared its core with its own GC.
+// Pinning every mechanism's bench side (its driver) to one CPU and every peer to the other makes runs
+// comparable: left to the scheduler, a ping-pong lands on one core or two at random, and round trips
+// differ by 2x. Only main threads are pinned, each by its own process as it starts; the threads a process
+// starts with (V8's compiler and GC workers) stay on the CPU it was started on, the other process's: a
+// driver is started on the peers' CPU, and a peer inherits its driver's. With every thread of a process on
+// its own CPU, a spinning main thread starved V8's optimizing compiler. Threads made later (libuv's pool,
+// libzmq's I/O threads) share their own main thread's CPU.
 export const BENCH_CPU = 0;
 export const PEER_CPU = 1;
+/** Set to "1" in a driver's environment (so in its peers') when peers pin themselves to PEER_CPU. */
+export const PIN_PEER_ENV = "IPC_BENCH_PIN_PEER";
 
 /** True when this machine can pin (two CPUs or more, and taskset). */
 export function canPin(): boolean {

@@ -3,7 +3,7 @@
 // side in one run, measured on the built packages (this file runs compiled, from dist/, so peers start as
 // plain Node). Each mechanism runs in a pair of processes of its own, up for the whole run as the two ends of
 // a long-running program would be: a driver (driver.ts, the bench side) and its peer (peer.ts). Each
-// mechanism runs once per round, rounds interleave the mechanisms (each round starts at a different one),
+// mechanism runs once per round, rounds interleave the mechanisms (in an order shuffled for each round),
 // and the tables give medians over rounds with their ranges. Ratios are to the fairest baseline for each
 // row: a hand-written socket with the same payload and codec (see mechanisms.ts). Floors beside them:
 // Python's multiprocessing.Pipe and a C socketpair / shared-memory ping-pong.
@@ -83,6 +83,27 @@ async function signalRoundTrip(): Promise<number> {
   );
 }
 
+/**
+ * The mechanisms in the order of round `round`: a shuffle seeded by the round's number (so every run uses
+ * the same orders), so that no row always runs right after the same other row.
+ */
+function shuffled<T>(items: readonly T[], round: number): T[] {
+  const order = [...items];
+  let state = round * 0x9e3779b9;
+  const random = () => {
+    // mulberry32
+    state = (state + 0x6d2b79f5) | 0;
+    let t = Math.imul(state ^ (state >>> 15), 1 | state);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
+  };
+  for (let i = order.length - 1; i > 0; i -= 1) {
+    const j = Math.floor(random() * (i + 1));
+    [order[i], order[j]] = [order[j]!, order[i]!];
+  }
+  return order;
+}
+
 function commit(): string | undefined {
   try {
     const id = execFileSync("git", ["rev-parse", "--short", "HEAD"], { stdio: ["ignore", "pipe", "ignore"] })
@@ -116,17 +137,29 @@ const samples = new Map<string, Sample[]>();
 let floors: Floors | undefined;
 let signalUs: number | undefined;
 const drivers = new Map<string, DriverProcess>();
+const failed = new Set<string>();
 try {
   for (let round = 0; round < rounds; round += 1) {
-    const order = [...selected.slice(round % selected.length), ...selected.slice(0, round % selected.length)];
-    for (const mechanism of order) {
+    for (const mechanism of shuffled(selected, round + 1)) {
+      if (failed.has(mechanism.id)) continue;
       const t0 = performance.now();
       let driver = drivers.get(mechanism.id);
       if (driver === undefined) {
         driver = DriverProcess.start(mechanism, { modeName, rounds, workDir, pinned: pinning });
         drivers.set(mechanism.id, driver);
       }
-      const sample = await driver.round();
+      let sample: Sample | undefined;
+      try {
+        sample = await driver.round();
+      } catch (error) {
+        // One row that fails (its peer died, say) is left out of the tables, with the reason; the rest go on.
+        failed.add(mechanism.id);
+        samples.delete(mechanism.id);
+        skipped.push(`${mechanism.id}: failed in round ${round + 1}: ${(error as Error).message}`);
+        process.stderr.write(`\n${skipped.at(-1)}\n`);
+        driver.kill();
+        continue;
+      }
       if (process.env.BENCH_TIMES)
         process.stderr.write(`${mechanism.id} ${Math.round(performance.now() - t0)}ms\n`);
       if (sample === undefined) {

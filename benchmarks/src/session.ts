@@ -14,7 +14,6 @@ import { nodeIpcServe, zeromqListen } from "./external-links.js";
 import type { Link } from "./link.js";
 import { type Mechanism, markerMessage, smallMessage } from "./mechanisms.js";
 import type { Mode } from "./modes.js";
-import { PEER_CPU, pin } from "./pinning.js";
 import { quantile } from "./stats.js";
 
 /** What one mechanism measured in one round. */
@@ -87,12 +86,37 @@ export async function openSession(
   return connection === undefined ? undefined : { mechanism, settings, connection };
 }
 
-/** Closes the connection and waits for the peer to exit. */
+/** Peers whose exit is expected (their session is closing). */
+const closing = new WeakSet<ChildProcess>();
+
+/**
+ * A peer that exits before its session closes ends this process with a message that names the mechanism
+ * (some links would otherwise wait for its next message for ever); a peer still running when this process
+ * exits is killed.
+ */
+function watchPeer(mechanism: Mechanism, child: ChildProcess): void {
+  const exited = (code: number | null, signal: NodeJS.Signals | null) => {
+    if (closing.has(child)) return;
+    process.stderr.write(
+      `bench: the ${mechanism.id} peer exited (code ${code}, signal ${signal}) mid-session\n`,
+    );
+    process.exit(1);
+  };
+  if (child.exitCode !== null || child.signalCode !== null) exited(child.exitCode, child.signalCode);
+  child.once("exit", exited);
+  process.once("exit", () => child.kill("SIGKILL"));
+}
+
+/** Closes the connection and waits (at most 10 s, then kills it) for the peer to exit. */
 export async function closeSession(session: Session): Promise<void> {
   const { link, child, cleanup } = session.connection;
-  const exited = child.exitCode === null ? once(child, "exit") : Promise.resolve();
+  closing.add(child);
+  const exited =
+    child.exitCode === null && child.signalCode === null ? once(child, "exit") : Promise.resolve();
+  const timer = setTimeout(() => child.kill("SIGKILL"), 10_000);
   await link.close();
   await exited;
+  clearTimeout(timer);
   await cleanup?.();
 }
 
@@ -187,7 +211,7 @@ async function startPeer(
       child = node(peerArgs, "ipc", mechanism.transport === "fork-advanced" ? "advanced" : "json");
       link = mechanism.link({ process: child });
   }
-  if (settings.pinned) pin(child.pid, PEER_CPU);
+  watchPeer(mechanism, child);
   await link.receive(); // the peer's "ready"
   return { link, child, reports: jsonLines(child), cleanup };
 }
