@@ -65,7 +65,7 @@ export class DriverProcess {
         child.exitCode === null && child.signalCode === null
           ? await once(child, "exit")
           : [child.exitCode, child.signalCode];
-      throw new Error(`${this.id}: its bench driver ended (exit code ${code}, signal ${signal ?? "none"})`);
+      throw new Error(`its bench driver ended (exit code ${code}, signal ${signal ?? "none"})`);
     }
     return (JSON.parse(answer.value) as Sample | null) ?? undefined;
   }
