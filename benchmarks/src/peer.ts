@@ -1,7 +1,8 @@
 // Benchmark peer: `peer.js <mechanism> <plan> [address]`; the plan is phases separated by commas:
 // `echo:<timed>` sends every message straight back, the timed part starting after a marker message
 // (mechanisms.ts) ends the warm-up; `work:<warm-up>+<timed>` the same after 50 µs of CPU, as a request
-// handler would; `sink:<timed>` acknowledges the marker that ends a warm-up, then the rest.
+// handler would; `sink:<timed>` acknowledges the marker that ends a warm-up, then the rest; `gc:0` ends a
+// round with a full garbage collection, then one message.
 // After each phase it prints {"cpuUs"} on stdout: its main thread's CPU time over the timed part.
 import { once } from "node:events";
 import { connect } from "node:net";
@@ -11,6 +12,7 @@ import { openShmChannel } from "@ipc/shm";
 import { connect as connectSocket } from "@ipc/socket";
 import { mainThreadCpuUs } from "./cpu.js";
 import { nodeIpcConnect, zeromqConnect } from "./external-links.js";
+import { fullGc } from "./full-gc.js";
 import type { Link } from "./link.js";
 import { isMarker, mechanismById } from "./mechanisms.js";
 import { PEER_CPU, PIN_PEER_ENV, pin } from "./pinning.js";
@@ -87,6 +89,10 @@ for (const phase of plan!.split(",")) {
       for (const until = performance.now() + 0.05; performance.now() < until; );
       await link.send(request);
     }
+  } else if (kind === "gc") {
+    // The end of a round: a full collection, then a message that says it is done (session.ts).
+    fullGc();
+    await link.send(small(3));
   } else {
     throw new Error(`unknown phase ${phase}`);
   }

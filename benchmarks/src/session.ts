@@ -11,6 +11,7 @@ import { createShmChannel } from "@ipc/shm";
 import { listen } from "@ipc/socket";
 import { mainThreadCpuUs } from "./cpu.js";
 import { nodeIpcServe, zeromqListen } from "./external-links.js";
+import { fullGc } from "./full-gc.js";
 import type { Link } from "./link.js";
 import { type Mechanism, markerMessage, smallMessage } from "./mechanisms.js";
 import type { Mode } from "./modes.js";
@@ -80,6 +81,7 @@ export async function openSession(
     `sink:${smallCount(mode, mechanism)}`,
     ...(mechanism.large ? [`sink:${mode.large}`] : []),
     ...(mechanism.handler ? [`work:${mode.warmup}+${handlerTrips(mode)}`] : []),
+    "gc:0",
   ].join(",");
   const plan = Array.from({ length: settings.rounds }, () => round).join(",");
   const connection = await startPeer(mechanism, plan, settings);
@@ -300,6 +302,10 @@ export async function measureRound(session: Session): Promise<Sample> {
     handler = await roundTrips(mode, link, mechanism, handlerTrips(mode));
     await report();
   }
+  // Outside the timing: both processes collect their garbage now, not while another mechanism is measured.
+  fullGc();
+  await link.receive(); // the peer's collection is done
+  await report();
   return {
     rttP50Us: quantile(sorted, 0.5),
     rttP99Us: quantile(sorted, 0.99),
