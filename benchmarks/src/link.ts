@@ -2,11 +2,32 @@ import type { ChildProcess } from "node:child_process";
 import type { Socket } from "node:net";
 import type { Channel } from "@ipc/core";
 
-/** One end of a benchmarked connection, whatever the mechanism: send, receive in order, close. */
+/**
+ * One end of a benchmarked connection, whatever the mechanism: send, receive in order, close. Each returns
+ * a promise only when its API has to wait (an @ipc channel's always; a socket write only when its buffer is
+ * full; a message already received is returned as it is), so that the hot loops (`sendAll`, `receiveAll`)
+ * drive every mechanism as its users would: an asynchronous API awaited, a synchronous one called.
+ */
 export interface Link {
   send(message: unknown): void | Promise<void>;
-  receive(): Promise<unknown>;
+  receive(): unknown | Promise<unknown>;
   close(): Promise<void>;
+}
+
+/** Sends `count` messages, awaiting a send only when it returned a promise. */
+export async function sendAll(link: Link, count: number, message: (i: number) => unknown): Promise<void> {
+  for (let i = 0; i < count; i += 1) {
+    const sent = link.send(message(i));
+    if (sent !== undefined) await sent;
+  }
+}
+
+/** Receives `count` messages, awaiting a receive only when it returned a promise. */
+export async function receiveAll(link: Link, count: number): Promise<void> {
+  for (let i = 0; i < count; i += 1) {
+    const received = link.receive();
+    if (received instanceof Promise) await received;
+  }
 }
 
 /** A FIFO of received messages with waiting receivers. */
@@ -21,14 +42,15 @@ export class Mailbox {
     else this.#messages.push(message);
   }
 
-  take(): Promise<unknown> {
+  /** The next message: itself when it is already here, else a promise of it. */
+  take(): unknown | Promise<unknown> {
     if (this.#head < this.#messages.length) {
       const message = this.#messages[this.#head++];
       if (this.#head === this.#messages.length) {
         this.#messages.length = 0;
         this.#head = 0;
       }
-      return Promise.resolve(message);
+      return message;
     }
     return new Promise((resolve) => this.#waiters.push(resolve));
   }
@@ -166,11 +188,11 @@ const POLLS_PER_CLOCK = 1024;
  */
 export function pollingChannelLink(channel: PollingChannel): Link {
   return {
-    async send(message) {
-      if (!pollFor(() => channel.trySend(message) || undefined)) await channel.send(message);
+    send(message) {
+      if (!pollFor(() => channel.trySend(message) || undefined)) return channel.send(message);
     },
-    async receive() {
-      return pollFor(() => channel.tryReceive()) ?? (await channel.receive());
+    receive() {
+      return pollFor(() => channel.tryReceive()) ?? channel.receive();
     },
     close: () => channel.close(),
   };

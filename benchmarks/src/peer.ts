@@ -13,7 +13,7 @@ import { connect as connectSocket } from "@ipc/socket";
 import { mainThreadCpuUs } from "./cpu.js";
 import { nodeIpcConnect, zeromqConnect } from "./external-links.js";
 import { fullGc } from "./full-gc.js";
-import type { Link } from "./link.js";
+import { type Link, receiveAll } from "./link.js";
 import { isMarker, mechanismById } from "./mechanisms.js";
 import { PEER_CPU, PIN_PEER_ENV, pin } from "./pinning.js";
 
@@ -76,10 +76,14 @@ for (const phase of plan!.split(",")) {
     for (let i = 0; i < Number(counts); i += 1) await link.send(await link.receive());
   } else if (kind === "sink") {
     // Receives until the marker and acknowledges it, then acknowledges `sink:<timed>` messages.
-    while (!isMarker(mechanism, await link.receive()));
+    for (;;) {
+      let message = link.receive();
+      if (message instanceof Promise) message = await message;
+      if (isMarker(mechanism, message)) break;
+    }
     await link.send(small(1));
     cpuAt = cpuNow();
-    for (let i = 0; i < Number(counts); i += 1) await link.receive();
+    await receiveAll(link, Number(counts));
     await link.send(small(2));
   } else if (kind === "work") {
     // A request handler that takes 50 µs of CPU before it answers.

@@ -12,7 +12,7 @@ import { listen } from "@ipc/socket";
 import { mainThreadCpuUs } from "./cpu.js";
 import { nodeIpcServe, zeromqListen } from "./external-links.js";
 import { fullGc } from "./full-gc.js";
-import type { Link } from "./link.js";
+import { type Link, sendAll } from "./link.js";
 import { type Mechanism, markerMessage, smallMessage } from "./mechanisms.js";
 import type { Mode } from "./modes.js";
 import { quantile } from "./stats.js";
@@ -242,11 +242,14 @@ async function oneWay(
   marker: unknown,
 ): Promise<number> {
   const warmUntil = performance.now() + mode.warmupMs;
-  for (let i = 0; i < warmUp || performance.now() < warmUntil; i += 1) await link.send(message(i));
+  for (let i = 0; i < warmUp || performance.now() < warmUntil; i += 1) {
+    const sent = link.send(message(i));
+    if (sent !== undefined) await sent;
+  }
   await link.send(marker);
   await link.receive();
   const start = process.hrtime.bigint();
-  for (let i = 0; i < count; i += 1) await link.send(message(i));
+  await sendAll(link, count, message);
   await link.receive();
   return Number(process.hrtime.bigint() - start) / 1e9;
 }
