@@ -189,9 +189,12 @@ const POLLS_PER_CLOCK = 1024;
 export function pollingChannelLink(channel: PollingChannel): Link {
   return {
     send(message) {
+      if (channel.trySend(message)) return;
       if (!pollFor(() => channel.trySend(message) || undefined)) return channel.send(message);
     },
     receive() {
+      const message = channel.tryReceive();
+      if (message !== undefined) return message;
       return pollFor(() => channel.tryReceive()) ?? channel.receive();
     },
     close: () => channel.close(),
