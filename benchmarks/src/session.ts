@@ -43,6 +43,8 @@ export interface Session {
   mechanism: Mechanism;
   settings: SessionSettings;
   connection: PeerConnection;
+  /** Rounds measured so far. */
+  rounds: number;
 }
 
 interface PeerConnection {
@@ -85,7 +87,7 @@ export async function openSession(
   ].join(",");
   const plan = Array.from({ length: settings.rounds }, () => round).join(",");
   const connection = await startPeer(mechanism, plan, settings);
-  return connection === undefined ? undefined : { mechanism, settings, connection };
+  return connection === undefined ? undefined : { mechanism, settings, connection, rounds: 0 };
 }
 
 /** Peers whose exit is expected (their session is closing). */
@@ -231,17 +233,17 @@ async function* jsonLines(child: ChildProcess): AsyncGenerator<{ cpuUs: number }
 
 /**
  * Seconds to send `count` messages, until the peer acknowledges them all, after a warm-up of at least
- * `warmUp` messages and `mode.warmupMs` ended by `marker` (which the peer acknowledges).
+ * `warmUp` messages and `warmMs` ended by `marker` (which the peer acknowledges).
  */
 async function oneWay(
-  mode: Mode,
+  warmMs: number,
   link: Link,
   warmUp: number,
   count: number,
   message: (i: number) => unknown,
   marker: unknown,
 ): Promise<number> {
-  const warmUntil = performance.now() + mode.warmupMs;
+  const warmUntil = performance.now() + warmMs;
   for (let i = 0; i < warmUp || performance.now() < warmUntil; i += 1) {
     const sent = link.send(message(i));
     if (sent !== undefined) await sent;
@@ -263,8 +265,11 @@ export async function measureRound(session: Session): Promise<Sample> {
   const report = async () => (await connection.reports.next()).value as { cpuUs: number };
   // Every row warms up for the same time (and at least `warmup` round trips), so that a fast mechanism is
   // measured with its code optimized as in a long-running process, not mid-way through the JIT's work;
-  // then a marker message tells the peer that the timed part starts.
-  const warmUntil = performance.now() + mode.warmupMs;
+  // then a marker message tells the peer that the timed part starts. Later rounds, on processes already
+  // warm, warm up for less: enough to bring their caches and spin policies back.
+  const warmMs = session.rounds === 0 ? mode.warmupMs : mode.rewarmMs;
+  session.rounds += 1;
+  const warmUntil = performance.now() + warmMs;
   for (let i = 0; i < mode.warmup || performance.now() < warmUntil; i += 1) {
     await link.send(smallMessage(mechanism, i));
     await link.receive();
@@ -282,7 +287,7 @@ export async function measureRound(session: Session): Promise<Sample> {
   const cpuUs = cpuNow() - cpuAt + (await report()).cpuUs;
   const sorted = Array.from(samples).sort((a, b) => a - b);
   const smallSeconds = await oneWay(
-    mode,
+    warmMs,
     link,
     Math.ceil(small / 5),
     small,
@@ -293,10 +298,17 @@ export async function measureRound(session: Session): Promise<Sample> {
   let largeBytesPerSecond: number | undefined;
   if (mechanism.large) {
     const payload = Buffer.alloc(MIB, 7);
-    // A warm-up of at least as many 1 MiB messages as are timed and 100 ms, for every row alike: a fresh
+    // A warm-up of at least as many 1 MiB messages as are timed and the round's warm-up time, for every row alike: a fresh
     // process's first large buffers come from new pages (glibc raises its mmap threshold only once the GC
     // has freed some), and a standalone shm test moved its first 200 MiB at a third of the later rate.
-    const seconds = await oneWay(mode, link, mode.large, mode.large, () => payload, markerMessage(mechanism));
+    const seconds = await oneWay(
+      warmMs,
+      link,
+      mode.large,
+      mode.large,
+      () => payload,
+      markerMessage(mechanism),
+    );
     largeBytesPerSecond = (mode.large * MIB) / seconds;
     await report();
   }
