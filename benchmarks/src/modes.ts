@@ -11,7 +11,7 @@ export const MODES = {
     warmupMs: 100,
     rewarmMs: 30,
     roundTrips: 2_000,
-    oneWay: 150_000,
+    oneWay: 100_000,
     large: 48,
   },
   long: {
