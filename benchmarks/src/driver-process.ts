@@ -70,15 +70,24 @@ export class DriverProcess {
     return (JSON.parse(answer.value) as Sample | null) ?? undefined;
   }
 
-  /** Ends the driver (it closes its session) and waits for it to exit; kills its group if it takes over 15 s. */
+  /**
+   * Ends the driver (it closes its session) and waits for it to exit; kills its group if it takes over
+   * 15 s. A driver that did not end cleanly is reported on stderr (its samples were already taken).
+   */
   async close(): Promise<void> {
     const child = this.#child;
-    if (child.exitCode !== null || child.signalCode !== null) return;
-    const exited = once(child, "exit");
-    child.stdin!.end();
-    const timer = setTimeout(() => this.kill(), 15_000);
-    await exited;
-    clearTimeout(timer);
+    if (child.exitCode === null && child.signalCode === null) {
+      const exited = once(child, "exit");
+      child.stdin!.end();
+      const timer = setTimeout(() => this.kill(), 15_000);
+      await exited;
+      clearTimeout(timer);
+    }
+    if (child.exitCode !== 0) {
+      process.stderr.write(
+        `bench: the ${this.id} driver ended with exit code ${child.exitCode}, signal ${child.signalCode}\n`,
+      );
+    }
   }
 
   /** Kills the driver and everything in its process group (its peer). */

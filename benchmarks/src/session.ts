@@ -321,6 +321,8 @@ export async function measureRound(session: Session): Promise<Sample> {
   fullGc();
   await link.receive(); // the peer's collection is done
   await report();
+  // After its last round the peer's plan is done: it closes its end and exits, as it should.
+  if (session.rounds === session.settings.rounds) closing.add(connection.child);
   return {
     rttP50Us: quantile(sorted, 0.5),
     rttP99Us: quantile(sorted, 0.99),
