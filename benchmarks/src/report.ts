@@ -105,6 +105,16 @@ export function summarize(input: {
   return { ...input, rows, targets: targets(byId, input.floors) } as Summary;
 }
 
+/**
+ * A saved summary with its labels and targets worked out again by this code (its measurements as they
+ * were): `render.ts` re-renders the committed results after a change of wording.
+ */
+export function relabel(summary: Summary): Summary {
+  const labels = new Map(MECHANISMS.map((mechanism) => [mechanism.id, mechanism.label]));
+  const rows = summary.rows.map((row) => ({ ...row, label: labels.get(row.id) ?? row.label }));
+  return { ...summary, rows, targets: targets(new Map(rows.map((row) => [row.id, row])), summary.floors) };
+}
+
 /** The targets of the performance issue, from this run's medians. */
 function targets(rows: Map<string, Row>, floors: Floors | undefined): Target[] {
   const list: Target[] = [];
@@ -130,26 +140,26 @@ function targets(rows: Map<string, Row>, floors: Floors | undefined): Target[] {
     (v) => v <= 1,
   );
   add(
-    "shm, default: round trip ≤ 1.5× spinning mode's",
+    "shm, default: round trip ≤ 1.5× spinning mode's (spin 1 ms)",
     ratio(rtt("shm-bytes"), rtt("shm-bytes-spin")),
     x,
     (v) => v <= 1.5,
   );
   const handler = (id: string) => rows.get(id);
   add(
-    "shm, default: request/response with a 50 µs handler, p50 ≤ the Unix socket's",
+    "shm, default: request/response with a 50 µs handler, p50 ≤ the corked hand-written socket's",
     ratio(handler("shm-bytes")?.handlerP50Us?.median, handler("net-cork")?.handlerP50Us?.median),
     x,
     (v) => v <= 1,
   );
   add(
-    "shm, default: request/response with a 50 µs handler, p99 ≤ the Unix socket's",
+    "shm, default: request/response with a 50 µs handler, p99 ≤ the corked hand-written socket's",
     ratio(handler("shm-bytes")?.handlerP99Us?.median, handler("net-cork")?.handlerP99Us?.median),
     x,
     (v) => v <= 1,
   );
   add(
-    "shm, spinning: round trip ≤ 3× the C shared-memory floor",
+    "shm, spinning (spin 1 ms): round trip ≤ 3× the C shared-memory floor",
     ratio(rtt("shm-bytes-spin"), floors?.cShmSpinRttUs),
     x,
     (v) => v <= 3,
@@ -219,21 +229,33 @@ const ranged = (s: Stat | undefined, scale: (v: number) => number | undefined = 
   s === undefined
     ? "—"
     : `${formatNumber(scale(s.median))} (${formatNumber(scale(s.min))}–${formatNumber(scale(s.max))})`;
+/** "(30,000 for a and b; 20,000 for c)": the mechanisms that send fewer small messages one way. */
+function scaledCounts(oneWay: number): string {
+  const byCount = new Map<number, string[]>();
+  for (const mechanism of MECHANISMS) {
+    if (mechanism.smallScale === undefined) continue;
+    const count = Math.max(100, Math.round(oneWay * mechanism.smallScale));
+    byCount.set(count, [...(byCount.get(count) ?? []), mechanism.label]);
+  }
+  if (byCount.size === 0) return "";
+  const parts = [...byCount].map(([count, labels]) => `${formatNumber(count)} for ${labels.join(" and ")}`);
+  return ` (${parts.join("; ")}, so that they take a similar time)`;
+}
 const times = (v: number | undefined) => (v === undefined || !Number.isFinite(v) ? "—" : `${v.toFixed(2)}×`);
 
 export function renderMarkdown(summary: Summary): string {
   const env = summary.environment;
   const lines = [
-    `\`pnpm bench\` (${summary.mode}): ${summary.rounds} interleaved round(s), medians (min–max over rounds); Node ${env.node}, ${env.cpus} × ${env.cpuModel}, ${env.pinned ? "main threads pinned (every bench side's to CPU 0, every peer's to CPU 1), the threads each process starts with (V8's compiler and GC workers) on the other process's CPU, where they take turns with its main thread; threads made later (libuv's pool, libzmq's I/O threads) on their own main thread's CPU" : "not pinned"}, load ${(env.loadBefore as number[])[0]!.toFixed(2)} before / ${(env.loadAfter as number[])[0]!.toFixed(2)} after, commit ${env.commit ?? "unknown"}, ${Math.round(env.seconds as number)} s.`,
+    `\`pnpm bench\` (${summary.mode}): ${summary.rounds} interleaved round(s), medians (min–max over rounds); Node ${env.node}, ${env.cpus} × ${env.cpuModel}${env.kernel ? ` (Linux ${env.kernel}${env.virtualized ? `, ${env.virtualized}` : ""})` : ""}, ${env.pinned ? "main threads pinned (every bench side's to CPU 0, every peer's to CPU 1), the threads each process starts with (V8's compiler and GC workers) on the other process's CPU, where they take turns with its main thread; threads made later (libuv's pool, libzmq's I/O threads) on their own main thread's CPU" : "not pinned"}, load ${(env.loadBefore as number[])[0]!.toFixed(2)} before / ${(env.loadAfter as number[])[0]!.toFixed(2)} after, commit ${env.commit ?? "unknown"}, ${Math.round(env.seconds as number)} s.`,
     "Each mechanism runs in two processes of its own, up for the whole run as the two ends of a long-running program would be (the bench side runs only that mechanism's code, as a user's program does); each round measures every mechanism once, in an order shuffled for each round (seeded: the same in every run). Round 1 runs on freshly started processes, later rounds on processes that have run before; the ranges include both.",
-    `Round trips: ${summary.counts.roundTrips} of one small message (64 bytes, or a 4-field object for JSON rows) per round; one way: ${formatNumber(summary.counts.oneWay)} small messages (a fifth or 30 % of that for child_process, zeromq and node-ipc, so that they take a similar time), ${summary.counts.large} of 1 MiB; each phase warms up first, for at least ${summary.counts.warmupMs} ms in a mechanism's first round (${summary.counts.rewarmMs ?? summary.counts.warmupMs} ms in later ones, on processes already warm) and ${summary.counts.warmup} round trips, a fifth as many small messages, as many 1 MiB ones (the 50 µs-handler phase: ${summary.counts.warmup} requests). Each row's ratios are to its baseline (same payload and codec): "vs base" above 1 is better, CPU below 1 is better (the main threads of both processes per round trip, from the kernel's scheduler statistics: V8's helper threads, whose work comes and goes with the JIT and the GC, made process-wide CPU swing between runs; so zeromq's CPU leaves out libzmq's I/O threads, which carry its messages).`,
+    `Round trips: ${summary.counts.roundTrips} of one small message (64 bytes, or a 4-field object for JSON rows) per round; one way: ${formatNumber(summary.counts.oneWay)} small messages${scaledCounts(summary.counts.oneWay!)}, ${summary.counts.large} of 1 MiB; the 50 µs-handler phase: ${formatNumber(summary.counts.roundTrips! / 2)} requests. Each phase warms up first, for at least ${summary.counts.warmupMs} ms in a mechanism's first round (${summary.counts.rewarmMs ?? summary.counts.warmupMs} ms in later ones, on processes already warm) and at least ${summary.counts.warmup} round trips, a fifth of the timed small messages, as many 1 MiB ones as are timed, ${summary.counts.warmup} handler requests. Round trips are timed one by one (process.hrtime); p99 is over the round's round trips. Each row's ratios are of medians, to its baseline (same payload and codec; child_process (advanced) is compared with the JSON socket, as no hand-written baseline uses V8 serialization): "vs base" above 1 is better in every column, the CPU one included (the baseline's CPU ÷ this row's). CPU µs/RTT is the main threads of both processes, from the kernel's scheduler statistics, over the timed round trips ÷ their number, so it compares with the mean round trip, which a few slow ones make longer than the p50 (two spinning ends are both on a CPU for all of it). V8's helper threads are left out: their work comes and goes with the JIT and the GC, and made process-wide CPU swing between runs; so are libzmq's I/O threads, which carry zeromq's messages. Baselines: net-cork is the corked hand-written Unix socket (bytes), net-cork-json the same carrying JSON, net-cork-tcp the same over TCP loopback. MB/s is 10^6 bytes a second.`,
     "",
     "| mechanism | RTT p50 µs | vs base | CPU µs/RTT | vs base | small msgs/s | vs base | 1 MiB MB/s | vs base | baseline |",
     "|---|---|---|---|---|---|---|---|---|---|",
   ];
   for (const row of summary.rows) {
     lines.push(
-      `| ${row.label} | ${ranged(row.rttP50Us)} | ${times(row.vsBaseline.rtt)} | ${formatNumber(row.cpuPerRttUs.median)} | ${times(row.vsBaseline.cpu)} | ${ranged(row.smallPerSecond)} | ${times(row.vsBaseline.small)} | ${ranged(row.largeBytesPerSecond, mb)} | ${times(row.vsBaseline.large)} | ${row.baseline === row.id ? "(itself)" : row.baseline} |`,
+      `| ${row.label} | ${ranged(row.rttP50Us)} | ${times(row.vsBaseline.rtt)} | ${formatNumber(row.cpuPerRttUs.median)} | ${times(row.vsBaseline.cpu === undefined ? undefined : 1 / row.vsBaseline.cpu)} | ${ranged(row.smallPerSecond)} | ${times(row.vsBaseline.small)} | ${ranged(row.largeBytesPerSecond, mb)} | ${times(row.vsBaseline.large)} | ${row.baseline === row.id ? "(itself)" : row.baseline} |`,
     );
   }
   const floors = summary.floors;
@@ -247,7 +269,7 @@ export function renderMarkdown(summary: Summary): string {
           floors.cShmSpinRttUs !== undefined &&
             `C shared-memory spinning ping-pong ${formatNumber(floors.cShmSpinRttUs)} µs`,
           floors.jsShmSpinRttUs !== undefined &&
-            `the same in JavaScript (bare Atomics on a segment) ${formatNumber(floors.jsShmSpinRttUs)} µs, ${formatNumber(floors.jsShmCopyRttUs)} µs copying a 64-byte message out each way`,
+            `the same in JavaScript (bare Atomics on a segment; it does what the C one does, so the two differ by noise) ${formatNumber(floors.jsShmSpinRttUs)} µs, ${formatNumber(floors.jsShmCopyRttUs)} µs copying a 64-byte message out each way`,
           floors.pythonRttUs !== undefined &&
             `${floors.python} multiprocessing.Pipe ping-pong ${formatNumber(floors.pythonRttUs)} µs, ${formatNumber(floors.pythonSmallPerSecond)} small msgs/s, 1 MiB ${formatNumber(mb(floors.pythonBytesPerSecond))} MB/s`,
         ]
@@ -273,9 +295,10 @@ export function renderMarkdown(summary: Summary): string {
       "",
       `A signal there and back (SIGUSR2, @ipc/signal): ${formatNumber(summary.signalUs)} µs p50.`,
     );
+  const measured = summary.targets.filter((target) => target.met !== undefined);
   lines.push(
     "",
-    "Targets (from the performance issue), this run:",
+    `Targets (from the performance issue), this run: ${measured.filter((target) => target.met).length} of ${measured.length} met. A ratio here is this row's value ÷ the reference the target names (so below 1 is better for a "≤" target, above 1 for a "≥"), the inverse of the table's "vs base" for round trips and CPU; a ratio within a few percent of its bound is within this machine's run-to-run noise (see each row's range above).`,
     "",
     "| target | measured | met |",
     "|---|---|---|",

@@ -9,8 +9,8 @@
 // Python's multiprocessing.Pipe and a C socketpair / shared-memory ping-pong.
 import { execFileSync, spawn } from "node:child_process";
 import { once } from "node:events";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { cpus, loadavg, tmpdir, totalmem } from "node:os";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { cpus, loadavg, release, tmpdir, totalmem } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
@@ -102,6 +102,15 @@ function shuffled<T>(items: readonly T[], round: number): T[] {
     [order[i], order[j]] = [order[j]!, order[i]!];
   }
   return order;
+}
+
+/** True when the CPU says it runs under a hypervisor (Linux's "hypervisor" flag). */
+function runsVirtualized(): boolean {
+  try {
+    return /\bhypervisor\b/.test(readFileSync("/proc/cpuinfo", "utf8"));
+  } catch {
+    return false;
+  }
 }
 
 function commit(): string | undefined {
@@ -197,6 +206,8 @@ const summary: Summary = summarize({
     date: new Date().toISOString(),
     cpus: cpus().length,
     cpuModel: cpus()[0]?.model,
+    kernel: release(),
+    virtualized: runsVirtualized() ? "a virtual machine" : undefined,
     memoryBytes: totalmem(),
     loadBefore,
     loadAfter: loadavg(),
