@@ -33,6 +33,14 @@ export function doorbellPath(id: Uint8Array): string {
   return `\0ipc-shm-${Buffer.from(id.buffer, id.byteOffset, id.byteLength).toString("hex")}`;
 }
 
+/**
+ * The abstract socket name of the opener's back line: the doorbell's name followed by `-back` (the creator
+ * connects to it, so that it too reads its rings from a socket it connected; see the wire format).
+ */
+export function backLinePath(id: Uint8Array): string {
+  return `${doorbellPath(id)}-back`;
+}
+
 /** True when doorbells can exist here: abstract Unix sockets are Linux's. */
 export function doorbellsSupported(): boolean {
   return process.platform === "linux";
@@ -46,7 +54,8 @@ export function doorbellsSupported(): boolean {
  * (a process that cannot read the segment cannot present it), and the creator answers with one byte. A
  * doorbell that never comes up (an older peer, another network namespace, a refused connection) leaves
  * the channel on its futexes. Every byte after that is a ring; their contents mean nothing, so a peer that
- * floods the socket costs CPU, never memory.
+ * floods the socket costs CPU, never memory. The creator then connects the opener's back line (when the
+ * opener listens for one), so that each end reads its rings from a connection it made (see the wire format).
  */
 export class Doorbell {
   #socket: Socket | undefined;
@@ -61,6 +70,12 @@ export class Doorbell {
   /** The opener's: where to connect again if dropped before the answer, and how many tries are left. */
   #address: DoorbellAddress | undefined;
   #attemptsLeft = 0;
+  /** The opener's listener for the back line, until the creator connected to it (or it is not needed). */
+  #backServer: Server | undefined;
+  /** The opener's: the back line the creator connected, which it rings instead of the main line. */
+  #ringOut: Socket | undefined;
+  /** The creator's: the back line it connected, which it reads rings from. */
+  #ringIn: Socket | undefined;
   /** Called once when the doorbell comes up. */
   onUp: (() => void) | undefined;
 
@@ -71,7 +86,14 @@ export class Doorbell {
     const doorbell = new Doorbell();
     if (!doorbellsSupported()) return { doorbell, address: undefined };
     const address = { id: randomBytes(DOORBELL_ID_BYTES), key: randomBytes(DOORBELL_KEY_BYTES) };
-    const server = createServer({ allowHalfOpen: false }, (socket) => doorbell.#admit(socket, address.key));
+    const server = createServer({ allowHalfOpen: false }, (socket) =>
+      doorbell.#prove(
+        socket,
+        address.key,
+        () => doorbell.#socket === undefined,
+        (rungAlready) => doorbell.#accepted(socket, rungAlready, address),
+      ),
+    );
     // A listen that fails (the address taken, say) leaves the channel on its futexes.
     server.on("error", () => doorbell.#stopListening());
     server.listen(doorbellPath(address.id));
@@ -85,6 +107,7 @@ export class Doorbell {
     const doorbell = new Doorbell();
     doorbell.#address = address;
     doorbell.#attemptsLeft = CONNECT_ATTEMPTS;
+    doorbell.#listenBack(address);
     doorbell.#dial();
     return doorbell;
   }
@@ -92,11 +115,18 @@ export class Doorbell {
   #dial(): void {
     const address = this.#address!;
     this.#attemptsLeft -= 1;
-    // Rings are read into one buffer of our own (their bytes mean nothing): a wake-up allocates nothing,
-    // where a 'data' event costs a 64 KiB allocation per read. Node offers this only for sockets it
-    // connects, so the creator's accepted end still reads the usual way.
+    const socket = this.#connectReading(doorbellPath(address.id), address.key);
+    this.#attach(socket, 0);
+  }
+
+  /**
+   * Connects to `path` and presents `key`. What arrives is read into one buffer of our own (rings mean
+   * nothing): a wake-up allocates nothing, where a 'data' event costs a 64 KiB allocation per read. Node
+   * offers this only for sockets it connects, hence the back line: each end reads a line it connected.
+   */
+  #connectReading(path: string, key: Uint8Array): Socket {
     const socket = connect({
-      path: doorbellPath(address.id),
+      path,
       onread: {
         buffer: Buffer.allocUnsafe(RING_READ_BYTES),
         callback: () => {
@@ -105,13 +135,66 @@ export class Doorbell {
         },
       },
     });
-    socket.write(Buffer.from(address.key));
-    this.#attach(socket, 0);
+    socket.write(Buffer.from(key));
+    return socket;
+  }
+
+  /**
+   * The opener listens for the back line before it connects: the creator connects to it once it accepted
+   * the opener's key, and the opener rings the creator on it from then on. Optional: a listen that fails
+   * (the name taken) or a creator that never connects leaves the rings on the main line.
+   */
+  #listenBack(address: DoorbellAddress): void {
+    const server = createServer({ allowHalfOpen: false }, (socket) =>
+      this.#prove(
+        socket,
+        address.key,
+        () => this.#ringOut === undefined,
+        () => this.#backConnected(socket),
+      ),
+    );
+    server.on("error", () => this.#stopListeningBack());
+    server.listen(backLinePath(address.id));
+    server.unref();
+    this.#backServer = server;
+  }
+
+  /** The opener: the creator connected the back line and presented the key; ring it there from now on. */
+  #backConnected(socket: Socket): void {
+    this.#stopListeningBack();
+    this.#ringOut = socket;
+    socket.write(RING); // the answer (a ring, for the creator)
+    const drop = () => {
+      if (this.#ringOut === socket) this.#ringOut = undefined;
+    };
+    socket.on("end", drop);
+    socket.on("close", drop);
+  }
+
+  /** The creator: it accepted the opener's key; connect its back line (refused by a peer that has none). */
+  #connectBack(address: DoorbellAddress): void {
+    const socket = this.#connectReading(backLinePath(address.id), address.key);
+    socket.on("error", () => {});
+    socket.unref();
+    this.#ringIn = socket;
+    const drop = () => {
+      if (this.#ringIn === socket) this.#ringIn = undefined;
+    };
+    socket.on("end", drop);
+    socket.on("close", drop);
   }
 
   /** True once both ends are connected: the peer can be rung, and its hang-up is its end. */
   get up(): boolean {
     return this.#up;
+  }
+
+  /**
+   * True once the back line carries this end's rings: the opener rings the creator on it, and the creator
+   * has read a byte from it (the opener's answer). @internal for tests
+   */
+  get backLineUp(): boolean {
+    return this.#ringOut !== undefined || (this.#ringIn?.bytesRead ?? 0) > 0;
   }
 
   /** True once an up doorbell hung up (the peer closed or died). */
@@ -125,7 +208,8 @@ export class Doorbell {
    * doorbell from the moment it accepted the key, may be waiting for it.
    */
   ring(): boolean {
-    const socket = this.#socket;
+    const back = this.#ringOut;
+    const socket = back !== undefined && !back.destroyed ? back : this.#socket;
     if (this.#closed || this.#hungUp || socket === undefined || socket.destroyed) return false;
     // Bytes still queued in this process mean the peer has not read an earlier ring yet: it will wake anyway.
     if (socket.writableLength === 0) socket.write(RING);
@@ -163,16 +247,22 @@ export class Doorbell {
     if (this.#closed) return;
     this.#closed = true;
     this.#stopListening();
+    this.#stopListeningBack();
     this.#socket?.destroy();
+    this.#ringOut?.destroy();
+    this.#ringIn?.destroy();
     for (const socket of this.#unproven) socket.destroy();
     this.#settle("hung-up");
   }
 
-  /** A connection to a listening doorbell: it must present `key` in time, and only one ever gets in. */
-  #admit(socket: Socket, key: Uint8Array): void {
+  /**
+   * A connection to one of this doorbell's listeners: it must present `key` in time, and only while `open()`
+   * (one ever gets in); `proven` gets how many bytes came after the key.
+   */
+  #prove(socket: Socket, key: Uint8Array, open: () => boolean, proven: (rungAlready: number) => void): void {
     socket.on("error", () => {});
     socket.unref(); // a stranger's connection must not keep this process alive
-    if (this.#socket !== undefined || this.#closed || this.#unproven.size >= MAX_UNPROVEN_CONNECTIONS) {
+    if (!open() || this.#closed || this.#unproven.size >= MAX_UNPROVEN_CONNECTIONS) {
       socket.destroy();
       return;
     }
@@ -186,14 +276,11 @@ export class Doorbell {
       if (received.byteLength < key.byteLength) return;
       done();
       const presented = received.subarray(0, key.byteLength);
-      if (this.#socket !== undefined || this.#closed || !timingSafeEqual(presented, key)) {
+      if (!open() || this.#closed || !timingSafeEqual(presented, key)) {
         socket.destroy();
         return;
       }
-      this.#stopListening();
-      socket.write(RING); // the answer: the opener's doorbell is up
-      this.#attach(socket, received.byteLength - key.byteLength);
-      this.#comeUp();
+      proven(received.byteLength - key.byteLength);
     };
     const done = () => {
       finished = true;
@@ -204,6 +291,15 @@ export class Doorbell {
     };
     socket.on("data", onData);
     socket.on("close", done);
+  }
+
+  /** The creator: the opener presented the key on the main line, which is up from now on. */
+  #accepted(socket: Socket, rungAlready: number, address: DoorbellAddress): void {
+    this.#stopListening();
+    socket.write(RING); // the answer: the opener's doorbell is up
+    this.#attach(socket, rungAlready);
+    this.#comeUp();
+    this.#connectBack(address);
   }
 
   /** Makes `socket` this doorbell's line; `rungAlready` bytes of rings arrived with the key. */
@@ -239,12 +335,22 @@ export class Doorbell {
   #comeUp(): void {
     if (this.#up || this.#closed) return;
     this.#up = true;
+    // The creator connects the back line as soon as it accepted the key: no need to listen for long.
+    if (this.#backServer !== undefined) {
+      setTimeout(() => this.#stopListeningBack(), KEY_TIMEOUT_MS).unref();
+    }
     this.onUp?.();
   }
 
   #stopListening(): void {
     const server = this.#server;
     this.#server = undefined;
+    server?.close();
+  }
+
+  #stopListeningBack(): void {
+    const server = this.#backServer;
+    this.#backServer = undefined;
     server?.close();
   }
 

@@ -251,6 +251,11 @@ export class ShmChannelEnd<T> extends BaseChannel<T> implements ShmChannel<T> {
     return this.#bell?.up ? "doorbell" : "futex";
   }
 
+  /** True once this end's doorbell rings go over the back line (see Doorbell). @internal */
+  get backLineUp(): boolean {
+    return this.#bell?.backLineUp ?? false;
+  }
+
   /** Writes raw bytes past the framing (for tests of what a reader does with bad input). @internal */
   writeRaw(bytes: Uint8Array): void {
     if (this.#out.writable() < bytes.byteLength)

@@ -1,18 +1,19 @@
 import { spawn } from "node:child_process";
-import { connect } from "node:net";
+import { connect, createServer, type Socket } from "node:net";
 import { fileURLToPath } from "node:url";
 import { IpcErrorCode } from "@ipc/core";
 import { createShmChannel, openSegment, openShmChannel, type ShmChannel, unlinkSegment } from "@ipc/shm";
 import { spawnPeer, trackChild, waitUntil } from "@ipc-internal/test-utils";
 import { describe, expect, it } from "vitest";
 import { readDoorbellAddress } from "../src/channel-segment.js";
-import { type DoorbellAddress, doorbellPath } from "../src/doorbell.js";
+import { backLinePath, type DoorbellAddress, doorbellPath } from "../src/doorbell.js";
 import type { ShmChannelEnd } from "../src/shm-channel.js";
 
 const PEER = fileURLToPath(new URL("./fixtures/doorbell-peer.ts", import.meta.url));
 let counter = 0;
 const freshName = () => `ipc-test-${process.pid}-bell-${(counter += 1)}`;
 const wakesBy = (channel: ShmChannel<unknown>) => (channel as ShmChannelEnd<unknown>).wakesBy;
+const backLineUp = (channel: ShmChannel<unknown>) => (channel as ShmChannelEnd<unknown>).backLineUp;
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** Where the doorbell of the channel named `name` listens, and its key, read from the segment's header. */
@@ -47,6 +48,54 @@ describe.runIf(process.platform === "linux")("shared-memory channel doorbell", (
     } finally {
       await channel.close();
       expect(await peer.exited).toEqual({ code: 0, signal: null });
+    }
+  });
+
+  it("the creator reads its rings from the back line it connected, and sleeping round trips go on", async () => {
+    const { channel, peer } = await withPeer("echo");
+    try {
+      await waitUntil(() => backLineUp(channel), "the back line to carry the creator's rings");
+      for (const pause of [0, 5, 50]) {
+        const reply = channel.receive({ timeout: 5000 });
+        await sleep(pause); // both ends asleep: the echo's reply rings this end on the back line
+        await channel.send(`over the back line after ${pause} ms`);
+        expect(await reply).toBe(`over the back line after ${pause} ms`);
+      }
+    } finally {
+      await channel.close();
+      expect(await peer.exited).toEqual({ code: 0, signal: null });
+    }
+  });
+
+  it("a back-line name taken by someone else leaves the rings on the main line", async () => {
+    const name = freshName();
+    await using creator = createShmChannel<string>({ name, spin: 0, unlink: "on-close" });
+    const { id } = doorbellOf(name);
+    // Someone with the segment's id binds the back line's name first and says nothing on what connects.
+    const held: Socket[] = [];
+    const squatter = createServer((socket) => held.push(socket.on("error", () => {})));
+    await new Promise<void>((resolve) => squatter.listen(backLinePath(id), resolve));
+    try {
+      await using opener = openShmChannel<string>(name, { spin: 0 });
+      await waitUntil(
+        () => wakesBy(creator) === "doorbell" && wakesBy(opener) === "doorbell",
+        "the doorbell",
+      );
+      expect(backLineUp(opener)).toBe(false);
+      for (let i = 0; i < 3; i += 1) {
+        const atCreator = creator.receive({ timeout: 5000 });
+        await sleep(5);
+        await opener.send(`to the creator ${i}`);
+        expect(await atCreator).toBe(`to the creator ${i}`);
+        const atOpener = opener.receive({ timeout: 5000 });
+        await sleep(5);
+        await creator.send(`to the opener ${i}`);
+        expect(await atOpener).toBe(`to the opener ${i}`);
+      }
+      expect(backLineUp(creator)).toBe(false);
+    } finally {
+      for (const socket of held) socket.destroy();
+      await new Promise((resolve) => squatter.close(resolve));
     }
   });
 
