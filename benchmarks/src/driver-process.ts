@@ -9,7 +9,7 @@ import type { Sample } from "./session.js";
 
 const DRIVER = fileURLToPath(new URL("./driver.js", import.meta.url));
 /** The longest one round of one mechanism may take before its driver and peer are killed. */
-const ROUND_TIMEOUT_MS = 120_000;
+const ROUND_TIMEOUT_MS = 60_000;
 
 /**
  * A running driver.js: one mechanism's bench side in a Node process of its own, so that its code is
