@@ -54,6 +54,8 @@ export class DriverProcess {
     const answer = await Promise.race([this.#answers.next(), timedOut]);
     clearTimeout(timer);
     if (answer === "timed out") {
+      this.#child.kill("SIGUSR2"); // the driver says where it is stuck
+      await new Promise((resolve) => setTimeout(resolve, 200));
       this.kill();
       throw new Error(
         `${this.id}: a round took over ${ROUND_TIMEOUT_MS / 1000} s; its driver and peer were killed`,

@@ -28,6 +28,10 @@ if (settings.pinned) {
   process.env[PIN_PEER_ENV] = "1";
 }
 const session = await openSession(mechanismById(id), settings);
+// run.ts asks this way, before it kills a driver whose round takes too long, where the round got stuck.
+process.on("SIGUSR2", () =>
+  process.stderr.write(`bench: the ${id} driver is at "${session?.step ?? "not connected"}"\n`),
+);
 for await (const line of createInterface({ input: process.stdin })) {
   if (line !== "round") throw new Error(`driver: unknown command ${JSON.stringify(line)}`);
   const sample = session === undefined ? null : await measureRound(session);

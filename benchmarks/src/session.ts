@@ -45,6 +45,8 @@ export interface Session {
   connection: PeerConnection;
   /** Rounds measured so far. */
   rounds: number;
+  /** What the current round is doing (said on stderr when run.ts gives up on a round). */
+  step: string;
 }
 
 interface PeerConnection {
@@ -87,7 +89,9 @@ export async function openSession(
   ].join(",");
   const plan = Array.from({ length: settings.rounds }, () => round).join(",");
   const connection = await startPeer(mechanism, plan, settings);
-  return connection === undefined ? undefined : { mechanism, settings, connection, rounds: 0 };
+  return connection === undefined
+    ? undefined
+    : { mechanism, settings, connection, rounds: 0, step: "connected" };
 }
 
 /** Peers whose exit is expected (their session is closing). */
@@ -269,6 +273,7 @@ export async function measureRound(session: Session): Promise<Sample> {
   // warm, warm up for less: enough to bring their caches and spin policies back.
   const warmMs = session.rounds === 0 ? mode.warmupMs : mode.rewarmMs;
   session.rounds += 1;
+  session.step = `round ${session.rounds}: round trips`;
   const warmUntil = performance.now() + warmMs;
   for (let i = 0; i < mode.warmup || performance.now() < warmUntil; i += 1) {
     await link.send(smallMessage(mechanism, i));
@@ -286,6 +291,7 @@ export async function measureRound(session: Session): Promise<Sample> {
   }
   const cpuUs = cpuNow() - cpuAt + (await report()).cpuUs;
   const sorted = Array.from(samples).sort((a, b) => a - b);
+  session.step = `round ${session.rounds}: small messages one way`;
   const smallSeconds = await oneWay(
     warmMs,
     link,
@@ -297,6 +303,7 @@ export async function measureRound(session: Session): Promise<Sample> {
   await report();
   let largeBytesPerSecond: number | undefined;
   if (mechanism.large) {
+    session.step = `round ${session.rounds}: 1 MiB messages one way`;
     const payload = Buffer.alloc(MIB, 7);
     // A warm-up of at least as many 1 MiB messages as are timed and the round's warm-up time, for every row alike: a fresh
     // process's first large buffers come from new pages (glibc raises its mmap threshold only once the GC
@@ -314,10 +321,12 @@ export async function measureRound(session: Session): Promise<Sample> {
   }
   let handler: { p50: number; p99: number } | undefined;
   if (mechanism.handler) {
+    session.step = `round ${session.rounds}: 50 µs handler`;
     handler = await roundTrips(mode, link, mechanism, handlerTrips(mode));
     await report();
   }
   // Outside the timing: both processes collect their garbage now, not while another mechanism is measured.
+  session.step = `round ${session.rounds}: garbage collection`;
   fullGc();
   await link.receive(); // the peer's collection is done
   await report();
