@@ -27,7 +27,8 @@ function zeromqLink(socket: ZmqPair): Link {
       last = last.then(() => socket.send(message as Uint8Array));
       return last;
     },
-    receive: () => mailbox.take(),
+    // A promise per message, as zeromq's own receive() and async iterator give them.
+    receive: async () => mailbox.take(),
     async close() {
       await last.catch(() => {});
       socket.close();
