@@ -29,9 +29,10 @@ if (settings.pinned) {
 }
 const session = await openSession(mechanismById(id), settings);
 // run.ts asks this way, before it kills a driver whose round takes too long, where the round got stuck.
-process.on("SIGUSR2", () =>
-  process.stderr.write(`bench: the ${id} driver is at "${session?.step ?? "not connected"}"\n`),
-);
+process.on("SIGUSR2", () => {
+  process.stderr.write(`bench: the ${id} driver is at "${session?.step ?? "not connected"}"\n`);
+  session?.connection.child.kill("SIGUSR2"); // and its peer says where it is
+});
 for await (const line of createInterface({ input: process.stdin })) {
   if (line !== "round") throw new Error(`driver: unknown command ${JSON.stringify(line)}`);
   const sample = session === undefined ? null : await measureRound(session);

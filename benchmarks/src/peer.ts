@@ -58,7 +58,27 @@ async function open(): Promise<Link> {
 }
 
 const cpuNow = mainThreadCpuUs;
-const link = await open();
+const opened = await open();
+// Counted, so that a peer asked where it is stuck (SIGUSR2, from its driver) can say.
+let phaseNow = "connecting";
+let received = 0;
+let sent = 0;
+const link: Link = {
+  send(message) {
+    sent += 1;
+    return opened.send(message);
+  },
+  receive() {
+    received += 1;
+    return opened.receive();
+  },
+  close: () => opened.close(),
+};
+process.on("SIGUSR2", () =>
+  process.stderr.write(
+    `bench: the ${id} peer is in "${phaseNow}", ${received} receives and ${sent} sends called so far\n`,
+  ),
+);
 const small = (value: number) => (mechanism.payload === "bytes" ? new Uint8Array([value]) : { ack: value });
 await link.send(small(0)); // ready
 
@@ -66,6 +86,7 @@ for (const phase of plan!.split(",")) {
   const [kind, counts] = phase.split(":") as [string, string];
   const [warmUp, timed] = counts.split("+").map(Number) as [number, number];
   let cpuAt = cpuNow();
+  phaseNow = phase;
   if (kind === "echo") {
     // Warm-up until the marker, then `echo:<timed>` round trips.
     for (let request = await link.receive(); ; request = await link.receive()) {
